@@ -1,0 +1,303 @@
+/**
+ * The executor: loads every node of a pipeline (TypeScript nodes in-process,
+ * Python nodes through the selected Transport) inside one Scope, then runs
+ * the stages concurrently, joined by bounded queues (backpressure), each
+ * stage mapping each item to 0..N outputs in order. Stages take whatever
+ * items are waiting (up to `maxBatch`) in one call, so a busy pipeline pays
+ * per-call costs once per batch while a trickle still flows item by item.
+ *
+ * @since 0.1.0
+ */
+import { type Cause, Context, Effect, Layer, Option, Pull, Queue, type Scope, Stream } from "effect"
+import { Collector, type PipelineMetrics } from "./Metrics.js"
+import { isTsNode, type NodeRef, type TsNode } from "./NodeRef.js"
+import { normalize, type Pipeline, type PipelineNode } from "./Pipeline.js"
+import {
+  InvalidPipelineInput,
+  type NodeCleanupError,
+  type PipelineError
+} from "./PipelineError.js"
+import type { RuntimeData } from "./RuntimeData.js"
+import { Transport, type Stage, type TransformStage } from "./Transport.js"
+import * as TransportSelection from "./TransportSelection.js"
+import * as TsStage from "./TsStage.js"
+
+/**
+ * Options every entry point takes.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ExecuteOptions extends TransportSelection.SelectionInput {
+  /** Capacity of the queue after each stage (items). Default 64. */
+  readonly bufferSize?: number | undefined
+  /** Most items handed to a stage in one call. Default 64. */
+  readonly maxBatch?: number | undefined
+  /** Collect per-node metrics. */
+  readonly metrics?: boolean | undefined
+  /** Name for a pipeline built from a node array. */
+  readonly name?: string | undefined
+}
+
+/**
+ * Outputs plus metrics, returned when `metrics: true`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RunResult {
+  readonly outputs: ReadonlyArray<RuntimeData>
+  readonly metrics: PipelineMetrics
+}
+
+type Group =
+  | { readonly _tag: "Ts"; readonly node: PipelineNode & { readonly ref: TsNode<any, any> } }
+  | { readonly _tag: "Python"; readonly nodes: ReadonlyArray<PipelineNode> }
+
+/** Consecutive Python nodes go to the transport together; TS nodes run here. */
+const groupNodes = (nodes: ReadonlyArray<PipelineNode>): ReadonlyArray<Group> => {
+  const groups: Array<Group> = []
+  let run: Array<PipelineNode> = []
+  const flush = () => {
+    if (run.length > 0) groups.push({ _tag: "Python", nodes: run })
+    run = []
+  }
+  for (const node of nodes) {
+    if (isTsNode(node.ref as NodeRef)) {
+      flush()
+      groups.push({ _tag: "Ts", node: node as PipelineNode & { readonly ref: TsNode<any, any> } })
+    } else run.push(node)
+  }
+  flush()
+  return groups
+}
+
+/** The transport: one provided by the caller's context, else the selected package's layer. */
+const acquireTransport = (options: ExecuteOptions) =>
+  Effect.gen(function*() {
+    const provided = yield* Effect.serviceOption(Transport)
+    if (Option.isSome(provided)) return provided.value
+    const selection = yield* TransportSelection.select(options)
+    const layer = yield* TransportSelection.load(selection)
+    const context = yield* Layer.build(layer)
+    return Context.get(context, Transport)
+  })
+
+const loadStages = (pipeline: Pipeline, options: ExecuteOptions, report: (e: NodeCleanupError) => void) =>
+  Effect.gen(function*() {
+    const stages: Array<Stage> = []
+    let transport: Transport["Service"] | undefined
+    for (const group of groupNodes(pipeline.nodes)) {
+      if (group._tag === "Ts") {
+        stages.push(yield* TsStage.load(group.node.id, group.node.ref, report))
+      } else {
+        transport ??= yield* acquireTransport(options)
+        stages.push(...(yield* transport.load(group.nodes, report)))
+      }
+    }
+    const misplaced = stages.findIndex((s, i) => i > 0 && s._tag === "Source")
+    if (misplaced > 0) {
+      const id = stages[misplaced]!.nodeIds[0]!
+      return yield* new InvalidPipelineInput({
+        summary: "Invalid pipeline",
+        issues: [{
+          position: pipeline.nodes.findIndex((n) => n.id === id),
+          type: "source node",
+          reason: `source node '${id}' takes no input, so it must come first`
+        }]
+      })
+    }
+    return stages
+  })
+
+/** Caller input: none (one run: the first node gets "" unless it is a source) or a stream. */
+type Input<E> = { readonly _tag: "None" } | { readonly _tag: "Stream"; readonly items: Stream.Stream<RuntimeData, E> }
+
+const feed = <E>(
+  items: Stream.Stream<RuntimeData, E>,
+  queue: Queue.Queue<RuntimeData, E | PipelineError | Cause.Done>
+): Effect.Effect<boolean> =>
+  Stream.runForEachArray(items, (chunk) => Queue.offerAll(queue, chunk)).pipe(
+    Effect.matchCauseEffect({
+      onSuccess: () => Queue.end(queue),
+      onFailure: (cause) => Queue.failCause(queue, cause)
+    })
+  )
+
+const runStage = <E>(
+  stage: TransformStage,
+  input: Queue.Dequeue<RuntimeData, E | PipelineError | Cause.Done>,
+  output: Queue.Queue<RuntimeData, E | PipelineError | Cause.Done>,
+  maxBatch: number,
+  collector: Collector | undefined
+) => {
+  const id = stage.nodeIds.join("+")
+  const counter = collector?.node(id)
+  let received = 0
+  const step = Effect.gen(function*() {
+    const batch = yield* Queue.takeBetween(input, 1, maxBatch)
+    const firstIndex = received
+    received += batch.length
+    if (counter === undefined) {
+      const outputs = yield* stage.process(batch, { firstIndex })
+      yield* Queue.offerAll(output, outputs)
+      return
+    }
+    counter.itemsIn += batch.length
+    const timed = counter.times.length
+    const t0 = performance.now()
+    const outputs = yield* stage.process(batch, { firstIndex, recordItemTime: collector!.recordItemTime }).pipe(
+      Effect.tapError(() => Effect.sync(() => counter.errors++))
+    )
+    if (counter.times.length === timed) {
+      const each = (performance.now() - t0) / batch.length
+      for (let i = 0; i < batch.length; i++) counter.times.push(each)
+    }
+    counter.itemsOut += outputs.length
+    yield* Queue.offerAll(output, outputs)
+  })
+  return Effect.forever(step).pipe(
+    Effect.catchCause((cause) => Pull.isDoneCause(cause) ? Queue.end(output) : Queue.failCause(output, cause))
+  )
+}
+
+/**
+ * Loads the pipeline in the current Scope and returns its output stream.
+ * Everything initialized is cleaned up when the Scope closes.
+ */
+const build = <E>(
+  pipeline: Pipeline,
+  input: Input<E>,
+  options: ExecuteOptions,
+  collector: Collector | undefined,
+  report: (e: NodeCleanupError) => void
+): Effect.Effect<Stream.Stream<RuntimeData, E | PipelineError>, PipelineError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const bufferSize = Math.max(1, options.bufferSize ?? 64)
+    const maxBatch = Math.max(1, options.maxBatch ?? 64)
+    const stages = yield* loadStages(pipeline, options, report)
+    const first = stages[0]!
+    let queue = yield* Queue.bounded<RuntimeData, E | PipelineError | Cause.Done>(bufferSize)
+    let transforms: ReadonlyArray<Stage> = stages
+    if (first._tag === "Source") {
+      if (input._tag === "Stream") {
+        return yield* new InvalidPipelineInput({
+          summary: "Invalid pipeline input",
+          issues: [{ position: 0, type: "source node", reason: `pipeline starts with source node '${first.nodeIds[0]}', which takes no caller input` }]
+        })
+      }
+      const counter = collector?.node(first.nodeIds.join("+"))
+      const items = counter ? first.items.pipe(Stream.tap(() => Effect.sync(() => counter.itemsOut++))) : first.items
+      yield* Effect.forkScoped(feed<E | PipelineError>(items, queue))
+      transforms = stages.slice(1)
+    } else {
+      yield* Effect.forkScoped(feed<E>(input._tag === "Stream" ? input.items : Stream.succeed(""), queue))
+    }
+    for (const stage of transforms) {
+      const next = yield* Queue.bounded<RuntimeData, E | PipelineError | Cause.Done>(bufferSize)
+      yield* Effect.forkScoped(runStage<E>(stage as TransformStage, queue, next, maxBatch, collector))
+      queue = next
+    }
+    return Stream.fromQueue(queue)
+  })
+
+/** Runs `use` on the built stream inside a scope, then fails with the first cleanup error if the run succeeded. */
+const withPipeline = <E, A, E2>(
+  pipelineInput: unknown,
+  input: Input<E>,
+  options: ExecuteOptions,
+  use: (stream: Stream.Stream<RuntimeData, E | PipelineError>, collector: Collector | undefined) => Effect.Effect<A, E2>
+): Effect.Effect<A, E | E2 | PipelineError> =>
+  Effect.gen(function*() {
+    const pipeline = yield* normalize(pipelineInput, { name: options.name })
+    const cleanupErrors: Array<NodeCleanupError> = []
+    const collector = options.metrics === true ? new Collector(pipeline.name) : undefined
+    const result = yield* Effect.scoped(
+      Effect.flatMap(build(pipeline, input, options, collector, (e) => cleanupErrors.push(e)), (s) => use(s, collector))
+    ).pipe(
+      Effect.tapCause(() =>
+        Effect.forEach(cleanupErrors, (e) => Effect.logWarning(`${e.message} (after the run had already failed)`))
+      )
+    )
+    if (cleanupErrors.length > 0) return yield* cleanupErrors[0]!
+    return result
+  })
+
+/**
+ * Runs every item through the pipeline; resolves to the flattened final
+ * outputs in order (one per input for 1:1 nodes), or with `metrics: true`
+ * to `{ outputs, metrics }`.
+ *
+ * @category execution
+ * @since 0.1.0
+ */
+export function executePipelineWithInput(
+  pipeline: unknown,
+  items: Iterable<RuntimeData> | Stream.Stream<RuntimeData>,
+  options: ExecuteOptions & { readonly metrics: true }
+): Effect.Effect<RunResult, PipelineError>
+export function executePipelineWithInput(
+  pipeline: unknown,
+  items: Iterable<RuntimeData> | Stream.Stream<RuntimeData>,
+  options?: ExecuteOptions
+): Effect.Effect<ReadonlyArray<RuntimeData>, PipelineError>
+export function executePipelineWithInput(
+  pipeline: unknown,
+  items: Iterable<RuntimeData> | Stream.Stream<RuntimeData>,
+  options: ExecuteOptions = {}
+): Effect.Effect<ReadonlyArray<RuntimeData> | RunResult, PipelineError> {
+  const stream = Stream.isStream(items) ? items : Stream.fromIterable(items)
+  return collectRun(pipeline, { _tag: "Stream", items: stream }, options)
+}
+
+/**
+ * Runs the pipeline once without caller input: a source node produces the
+ * items; otherwise the first node receives `""`, as upstream does.
+ *
+ * @category execution
+ * @since 0.1.0
+ */
+export function executePipeline(
+  pipeline: unknown,
+  options: ExecuteOptions & { readonly metrics: true }
+): Effect.Effect<RunResult, PipelineError>
+export function executePipeline(
+  pipeline: unknown,
+  options?: ExecuteOptions
+): Effect.Effect<ReadonlyArray<RuntimeData>, PipelineError>
+export function executePipeline(
+  pipeline: unknown,
+  options: ExecuteOptions = {}
+): Effect.Effect<ReadonlyArray<RuntimeData> | RunResult, PipelineError> {
+  return collectRun(pipeline, { _tag: "None" }, options)
+}
+
+const collectRun = (pipeline: unknown, input: Input<never>, options: ExecuteOptions) =>
+  withPipeline(pipeline, input, options, (stream, collector) =>
+    Effect.map(Stream.runCollect(stream), (outputs): ReadonlyArray<RuntimeData> | RunResult =>
+      collector ? { outputs, metrics: collector.summary() } : outputs))
+
+/**
+ * Streams items through the pipeline as they arrive. Nodes are initialized
+ * when the stream starts and cleaned up when it ends, fails or is
+ * interrupted. Without `items`, runs like `executePipeline`.
+ *
+ * @category execution
+ * @since 0.1.0
+ */
+export const streamPipeline = <E = never>(
+  pipeline: unknown,
+  items?: Stream.Stream<RuntimeData, E>,
+  options: ExecuteOptions = {}
+): Stream.Stream<RuntimeData, E | PipelineError> => {
+  const input: Input<E> = items === undefined ? { _tag: "None" } : { _tag: "Stream", items }
+  return Stream.unwrap(Effect.gen(function*() {
+    const pipelineValue = yield* normalize(pipeline, { name: options.name })
+    const cleanupErrors: Array<NodeCleanupError> = []
+    const main = Stream.unwrap(build(pipelineValue, input, options, undefined, (e) => cleanupErrors.push(e)))
+    return Stream.concat(
+      main,
+      Stream.fromEffectDrain(Effect.suspend(() => cleanupErrors.length > 0 ? Effect.fail(cleanupErrors[0]!) : Effect.void))
+    )
+  }))
+}

@@ -1,0 +1,231 @@
+/**
+ * RuntimeData: the values that flow between pipeline nodes, and the explicit
+ * media classes (`Audio`, `Tensor`, `VideoFrame`) that map to Python's
+ * `remotemedia.Audio`, numpy arrays and video frames.
+ *
+ * Natural JS values map to Python naturally (string <-> str, number <-> int or
+ * float, bigint <-> int, boolean <-> bool, null <-> None, arrays <-> lists,
+ * plain objects <-> dicts, Uint8Array <-> bytes). Media types are never guessed
+ * from an object's keys: a plain object with `samples` and `sampleRate` stays a
+ * plain object.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The element types a `Tensor` can hold, named as numpy names them.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type DType = "float32" | "float64" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64"
+
+/**
+ * The typed array that backs each `DType`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface TypedArrayByDType {
+  readonly float32: Float32Array
+  readonly float64: Float64Array
+  readonly int8: Int8Array
+  readonly int16: Int16Array
+  readonly int32: Int32Array
+  readonly int64: BigInt64Array
+  readonly uint8: Uint8Array
+  readonly uint16: Uint16Array
+  readonly uint32: Uint32Array
+  readonly uint64: BigUint64Array
+}
+
+/**
+ * Any typed array a `Tensor` may hold.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type TensorData = TypedArrayByDType[DType]
+
+const dtypeOf = (data: TensorData): DType => {
+  if (data instanceof Float32Array) return "float32"
+  if (data instanceof Float64Array) return "float64"
+  if (data instanceof Int8Array) return "int8"
+  if (data instanceof Int16Array) return "int16"
+  if (data instanceof Int32Array) return "int32"
+  if (data instanceof BigInt64Array) return "int64"
+  if (data instanceof Uint16Array) return "uint16"
+  if (data instanceof Uint32Array) return "uint32"
+  if (data instanceof BigUint64Array) return "uint64"
+  return "uint8"
+}
+
+/**
+ * Raised when a media value is constructed from inconsistent parts.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class InvalidMediaValue extends TypeError {
+  override readonly name = "InvalidMediaValue"
+}
+
+const isPositiveInt = (n: number): boolean => Number.isInteger(n) && n > 0
+
+/**
+ * An n-dimensional array: typed-array data in row-major order plus its shape.
+ * Crosses to Python as a numpy array of the same dtype and shape.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export class Tensor<D extends DType = DType> {
+  readonly dtype: D
+  readonly shape: ReadonlyArray<number>
+  readonly data: TypedArrayByDType[D]
+
+  /** Builds a tensor; the shape defaults to one dimension of `data.length`. */
+  constructor(data: TypedArrayByDType[D], shape?: ReadonlyArray<number>) {
+    const dims = shape ?? [data.length]
+    if (!dims.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new InvalidMediaValue(`Tensor shape must hold non-negative integers, got [${dims.join(", ")}]`)
+    }
+    const size = dims.reduce((a, b) => a * b, 1)
+    if (size !== data.length) {
+      throw new InvalidMediaValue(
+        `Tensor shape [${dims.join(", ")}] needs ${size} elements but data holds ${data.length}`
+      )
+    }
+    this.data = data
+    this.shape = Object.freeze([...dims])
+    this.dtype = dtypeOf(data) as D
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length
+  }
+}
+
+/**
+ * PCM audio: interleaved float32 samples in [-1, 1], a sample rate and a
+ * channel count. Crosses to Python as `remotemedia.Audio`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export class Audio {
+  readonly samples: Float32Array
+  readonly sampleRate: number
+  readonly channels: number
+
+  constructor(samples: Float32Array, sampleRate: number, channels = 1) {
+    if (!(samples instanceof Float32Array)) {
+      throw new InvalidMediaValue("Audio samples must be a Float32Array")
+    }
+    if (!isPositiveInt(sampleRate)) throw new InvalidMediaValue(`Audio sampleRate must be a positive integer, got ${sampleRate}`)
+    if (!isPositiveInt(channels)) throw new InvalidMediaValue(`Audio channels must be a positive integer, got ${channels}`)
+    if (samples.length % channels !== 0) {
+      throw new InvalidMediaValue(`Audio holds ${samples.length} samples, not a multiple of ${channels} channels`)
+    }
+    this.samples = samples
+    this.sampleRate = sampleRate
+    this.channels = channels
+  }
+
+  /** Samples per channel. */
+  get frames(): number {
+    return this.samples.length / this.channels
+  }
+
+  /** Length in seconds. */
+  get durationSeconds(): number {
+    return this.frames / this.sampleRate
+  }
+}
+
+/**
+ * The pixel layouts a `VideoFrame` may carry, with their bytes per pixel
+ * (planar YUV 4:2:0 is 1.5).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const PixelFormats = {
+  rgb24: 3,
+  bgr24: 3,
+  rgba: 4,
+  bgra: 4,
+  gray8: 1,
+  yuv420p: 1.5
+} as const
+
+/**
+ * A pixel layout name.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type PixelFormat = keyof typeof PixelFormats
+
+/**
+ * One video frame: packed pixel bytes, width, height and pixel format.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export class VideoFrame {
+  readonly data: Uint8Array
+  readonly width: number
+  readonly height: number
+  readonly format: PixelFormat
+
+  constructor(data: Uint8Array, width: number, height: number, format: PixelFormat = "rgb24") {
+    if (!isPositiveInt(width) || !isPositiveInt(height)) {
+      throw new InvalidMediaValue(`VideoFrame size must be positive integers, got ${width}x${height}`)
+    }
+    const bpp = PixelFormats[format]
+    if (bpp === undefined) throw new InvalidMediaValue(`Unknown pixel format '${String(format)}'`)
+    const expected = Math.ceil(width * height * bpp)
+    if (data.length !== expected) {
+      throw new InvalidMediaValue(`VideoFrame ${width}x${height} ${format} needs ${expected} bytes, got ${data.length}`)
+    }
+    this.data = data
+    this.width = width
+    this.height = height
+    this.format = format
+  }
+}
+
+/**
+ * An opaque value owned by another runtime (a Python object that has no JS
+ * equivalent). TypeScript can forward it between nodes but not look inside.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface OpaqueValue {
+  readonly _tag: "OpaqueValue"
+  /** The foreign type's name, for messages (e.g. `torch.Tensor`). */
+  readonly typeName: string
+}
+
+/**
+ * Everything that may flow between nodes.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type RuntimeData =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | Uint8Array
+  | Audio
+  | Tensor
+  | VideoFrame
+  | OpaqueValue
+  | ReadonlyArray<RuntimeData>
+  | { readonly [key: string]: RuntimeData }
