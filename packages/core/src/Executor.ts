@@ -15,10 +15,11 @@ import { normalize, type Pipeline, type PipelineNode } from "./Pipeline.js"
 import {
   InvalidPipelineInput,
   type NodeCleanupError,
+  type NodeProcessError,
   type PipelineError
 } from "./PipelineError.js"
 import type { RuntimeData } from "./RuntimeData.js"
-import { Transport, type Stage, type TransformStage } from "./Transport.js"
+import { PartialBatch, type Stage, type TransformStage, Transport } from "./Transport.js"
 import * as TransportSelection from "./TransportSelection.js"
 import * as TsStage from "./TsStage.js"
 
@@ -33,8 +34,10 @@ export interface ExecuteOptions extends TransportSelection.SelectionInput {
   readonly bufferSize?: number | undefined
   /** Most items handed to a stage in one call. Default 64. */
   readonly maxBatch?: number | undefined
-  /** Collect per-node metrics. */
+  /** Collect per-node metrics; `executePipeline*` then resolve to `{ outputs, metrics }`. */
   readonly metrics?: boolean | undefined
+  /** Called with the run's metrics when it ends, successfully or not (implies collection). */
+  readonly onMetrics?: ((metrics: PipelineMetrics) => void) | undefined
   /** Name for a pipeline built from a node array. */
   readonly name?: string | undefined
 }
@@ -134,12 +137,14 @@ const runStage = <E>(
   const id = stage.nodeIds.join("+")
   const counter = collector?.node(id)
   let received = 0
+  const deliverPartial = (e: NodeProcessError | PartialBatch) =>
+    e instanceof PartialBatch ? Effect.andThen(Queue.offerAll(output, e.outputs), Effect.fail(e.error)) : Effect.fail(e)
   const step = Effect.gen(function*() {
     const batch = yield* Queue.takeBetween(input, 1, maxBatch)
     const firstIndex = received
     received += batch.length
     if (counter === undefined) {
-      const outputs = yield* stage.process(batch, { firstIndex })
+      const outputs = yield* stage.process(batch, { firstIndex }).pipe(Effect.catch(deliverPartial))
       yield* Queue.offerAll(output, outputs)
       return
     }
@@ -147,7 +152,11 @@ const runStage = <E>(
     const timed = counter.times.length
     const t0 = performance.now()
     const outputs = yield* stage.process(batch, { firstIndex, recordItemTime: collector!.recordItemTime }).pipe(
-      Effect.tapError(() => Effect.sync(() => counter.errors++))
+      Effect.catch((e) => {
+        counter.errors++
+        if (e instanceof PartialBatch) counter.itemsOut += e.outputs.length
+        return deliverPartial(e)
+      })
     )
     if (counter.times.length === timed) {
       const each = (performance.now() - t0) / batch.length
@@ -211,17 +220,41 @@ const withPipeline = <E, A, E2>(
   Effect.gen(function*() {
     const pipeline = yield* normalize(pipelineInput, { name: options.name })
     const cleanupErrors: Array<NodeCleanupError> = []
-    const collector = options.metrics === true ? new Collector(pipeline.name) : undefined
+    const collector = options.metrics === true || options.onMetrics ? new Collector(pipeline.name) : undefined
     const result = yield* Effect.scoped(
       Effect.flatMap(build(pipeline, input, options, collector, (e) => cleanupErrors.push(e)), (s) => use(s, collector))
     ).pipe(
       Effect.tapCause(() =>
         Effect.forEach(cleanupErrors, (e) => Effect.logWarning(`${e.message} (after the run had already failed)`))
-      )
+      ),
+      Effect.ensuring(Effect.sync(() => collector && options.onMetrics?.(collector.summary())))
     )
     if (cleanupErrors.length > 0) return yield* cleanupErrors[0]!
     return result
   })
+
+/**
+ * Caller input as a stream. Lazy iterables are read a queue's worth at a
+ * time, so an infinite generator is never read far ahead of the pipeline.
+ *
+ * @category execution
+ * @since 0.1.0
+ */
+export function inputStream<E>(items: Stream.Stream<RuntimeData, E>, options?: ExecuteOptions): Stream.Stream<RuntimeData, E>
+export function inputStream(items: Iterable<RuntimeData>, options?: ExecuteOptions): Stream.Stream<RuntimeData>
+export function inputStream(
+  items: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
+  options?: ExecuteOptions
+): Stream.Stream<RuntimeData, unknown>
+export function inputStream(
+  items: Iterable<RuntimeData> | AsyncIterable<RuntimeData> | Stream.Stream<RuntimeData, unknown>,
+  options: ExecuteOptions = {}
+): Stream.Stream<RuntimeData, unknown> {
+  if (Stream.isStream(items)) return items
+  if (Array.isArray(items)) return Stream.fromArray(items)
+  if (Symbol.asyncIterator in items) return Stream.fromAsyncIterable(items, (cause) => cause)
+  return Stream.fromIterable(items, { chunkSize: Math.max(1, options.bufferSize ?? 64) })
+}
 
 /**
  * Runs every item through the pipeline; resolves to the flattened final
@@ -246,7 +279,7 @@ export function executePipelineWithInput(
   items: Iterable<RuntimeData> | Stream.Stream<RuntimeData>,
   options: ExecuteOptions = {}
 ): Effect.Effect<ReadonlyArray<RuntimeData> | RunResult, PipelineError> {
-  const stream = Stream.isStream(items) ? items : Stream.fromIterable(items)
+  const stream = Stream.isStream(items) ? items : inputStream(items, options)
   return collectRun(pipeline, { _tag: "Stream", items: stream }, options)
 }
 
@@ -275,12 +308,13 @@ export function executePipeline(
 const collectRun = (pipeline: unknown, input: Input<never>, options: ExecuteOptions) =>
   withPipeline(pipeline, input, options, (stream, collector) =>
     Effect.map(Stream.runCollect(stream), (outputs): ReadonlyArray<RuntimeData> | RunResult =>
-      collector ? { outputs, metrics: collector.summary() } : outputs))
+      collector && options.metrics === true ? { outputs, metrics: collector.summary() } : outputs))
 
 /**
  * Streams items through the pipeline as they arrive. Nodes are initialized
  * when the stream starts and cleaned up when it ends, fails or is
- * interrupted. Without `items`, runs like `executePipeline`.
+ * interrupted. Without `items`, runs like `executePipeline`. Metrics are
+ * delivered through `onMetrics`.
  *
  * @category execution
  * @since 0.1.0
@@ -294,10 +328,11 @@ export const streamPipeline = <E = never>(
   return Stream.unwrap(Effect.gen(function*() {
     const pipelineValue = yield* normalize(pipeline, { name: options.name })
     const cleanupErrors: Array<NodeCleanupError> = []
-    const main = Stream.unwrap(build(pipelineValue, input, options, undefined, (e) => cleanupErrors.push(e)))
+    const collector = options.onMetrics ? new Collector(pipelineValue.name) : undefined
+    const main = Stream.unwrap(build(pipelineValue, input, options, collector, (e) => cleanupErrors.push(e)))
     return Stream.concat(
       main,
       Stream.fromEffectDrain(Effect.suspend(() => cleanupErrors.length > 0 ? Effect.fail(cleanupErrors[0]!) : Effect.void))
-    )
+    ).pipe(Stream.ensuring(Effect.sync(() => collector && options.onMetrics?.(collector.summary()))))
   }))
 }

@@ -49,7 +49,13 @@ export interface PipelineMetrics {
 const percentile = (sorted: ReadonlyArray<number>, p: number): number =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
-class NodeCounter {
+/**
+ * One stage's live counters.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export class NodeCounter {
   itemsIn = 0
   itemsOut = 0
   errors = 0

@@ -30,11 +30,6 @@ const run = async <A>(effect: Effect.Effect<A, PipelineError>, signal: AbortSign
   throw Cause.squash(exit.cause)
 }
 
-const toStream = (items: Iterable<RuntimeData> | AsyncIterable<RuntimeData>): Stream.Stream<RuntimeData, unknown> =>
-  Symbol.asyncIterator in items
-    ? Stream.fromAsyncIterable(items as AsyncIterable<RuntimeData>, (cause) => cause)
-    : Stream.fromIterable(items as Iterable<RuntimeData>)
-
 /**
  * Runs every item through the pipeline and resolves to the final outputs in
  * order; with `metrics: true`, to `{ outputs, metrics }`.
@@ -92,7 +87,7 @@ export const streamPipeline = (
   items?: Iterable<RuntimeData> | AsyncIterable<RuntimeData>,
   options: PromiseOptions = {}
 ): AsyncIterable<RuntimeData> => {
-  const stream = Executor.streamPipeline(pipeline, items === undefined ? undefined : toStream(items), options)
+  const stream = Executor.streamPipeline(pipeline, items === undefined ? undefined : Executor.inputStream(items, options), options)
   const signal = options.signal
   return Stream.toAsyncIterable(
     signal ? stream.pipe(Stream.interruptWhen(Effect.callback<never>((resume) => {

@@ -30,8 +30,22 @@ export interface ProcessContext {
 }
 
 /**
+ * A batch that failed part-way: the outputs of the items before the failing
+ * one still flow downstream, then the run fails with `error`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export class PartialBatch {
+  readonly _tag = "PartialBatch"
+  constructor(readonly outputs: ReadonlyArray<RuntimeData>, readonly error: NodeProcessError) {}
+}
+
+/**
  * A stage that maps each input item to 0..N outputs, in order. A batch's
- * outputs are the concatenation of each item's outputs.
+ * outputs are the concatenation of each item's outputs. A stage that fails
+ * on an item after producing outputs for earlier items of the same batch
+ * fails with `PartialBatch` so those outputs are not lost.
  *
  * @category models
  * @since 0.1.0
@@ -43,7 +57,7 @@ export interface TransformStage {
   readonly process: (
     items: ReadonlyArray<RuntimeData>,
     context: ProcessContext
-  ) => Effect.Effect<ReadonlyArray<RuntimeData>, NodeProcessError>
+  ) => Effect.Effect<ReadonlyArray<RuntimeData>, NodeProcessError | PartialBatch>
 }
 
 /**

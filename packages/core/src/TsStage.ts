@@ -11,7 +11,7 @@ import { Effect, type Scope, Stream } from "effect"
 import type { TsNode } from "./NodeRef.js"
 import { NodeCleanupError, NodeInitializeError, NodeProcessError } from "./PipelineError.js"
 import type { RuntimeData } from "./RuntimeData.js"
-import type { CleanupReporter, ProcessContext, Stage } from "./Transport.js"
+import { type CleanupReporter, PartialBatch, type ProcessContext, type Stage } from "./Transport.js"
 
 type Outcome = { readonly kind: "none" } | { readonly kind: "one"; readonly value: unknown } | {
   readonly kind: "iterator"
@@ -75,7 +75,7 @@ const runBatch = (
           await collect(node.process(items[i]), out)
         }
       } catch (cause) {
-        throw processError(nodeId, ctx.firstIndex + i, cause)
+        throw failure(out, processError(nodeId, ctx.firstIndex + i, cause))
       }
       record?.(nodeId, performance.now() - t0)
     }
@@ -87,7 +87,7 @@ const runBatch = (
     try {
       pending = collect(node.process(items[i]), out)
     } catch (cause) {
-      throw processError(nodeId, ctx.firstIndex + i, cause)
+      throw failure(out, processError(nodeId, ctx.firstIndex + i, cause))
     }
     if (pending !== undefined) return finishAsync(i, pending, t0)
     record?.(nodeId, performance.now() - t0)
@@ -95,8 +95,12 @@ const runBatch = (
   return out
 }
 
-const toProcessError = (nodeId: string, fallbackIndex: number) => (e: unknown): NodeProcessError =>
-  e instanceof NodeProcessError ? e : processError(nodeId, fallbackIndex, e)
+/** Outputs already produced in a failing batch travel with the error. */
+const failure = (out: ReadonlyArray<RuntimeData>, error: NodeProcessError): NodeProcessError | PartialBatch =>
+  out.length > 0 ? new PartialBatch(out, error) : error
+
+const toProcessError = (nodeId: string, fallbackIndex: number) => (e: unknown): NodeProcessError | PartialBatch =>
+  e instanceof NodeProcessError || e instanceof PartialBatch ? e : processError(nodeId, fallbackIndex, e)
 
 const sourceItems = (node: TsNode<any, any>, nodeId: string): Stream.Stream<RuntimeData, NodeProcessError> =>
   Stream.suspend(() => {
@@ -179,7 +183,7 @@ export const load = (
           _tag: "Transform",
           nodeIds: [nodeId],
           process: (items, ctx) =>
-            Effect.suspend((): Effect.Effect<ReadonlyArray<RuntimeData>, NodeProcessError> => {
+            Effect.suspend((): Effect.Effect<ReadonlyArray<RuntimeData>, NodeProcessError | PartialBatch> => {
               try {
                 const r = runBatch(node, nodeId, items, ctx)
                 return r instanceof Promise

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// One-step setup shared by `npm test` and `npm run demo`: npm packages, the Python venv, native builds.
+// Plain Node (no dependencies), idempotent, and quick when nothing changed.
+import { execFileSync } from "node:child_process"
+import { createHash } from "node:crypto"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const log = (msg) => process.stderr.write(`[setup] ${msg}\n`)
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], ...opts })
+const hash = (...files) => {
+  const h = createHash("sha256")
+  for (const f of files) h.update(existsSync(f) ? readFileSync(f) : "")
+  return h.digest("hex")
+}
+const stampOk = (stamp, value) => existsSync(stamp) && readFileSync(stamp, "utf8") === value
+
+// 1. npm packages: install when node_modules is missing or older than the lockfile.
+const lock = join(root, "package-lock.json")
+const installed = join(root, "node_modules", ".package-lock.json")
+if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
+  log("installing npm packages")
+  run("npm", existsSync(lock) && process.env.CI ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"])
+}
+
+// 2. The Python venv (python/.venv) with the remotemedia package and its dev tools.
+const pyDir = join(root, "python")
+const venv = join(pyDir, ".venv")
+const venvPython = join(venv, "bin", "python")
+const pyStamp = join(venv, ".remotemedia-stamp")
+const pyHash = hash(join(pyDir, "pyproject.toml"))
+if (!existsSync(venvPython) || !stampOk(pyStamp, pyHash)) {
+  const base = process.env.REMOTEMEDIA_BOOTSTRAP_PYTHON ?? "python3"
+  log(`creating Python venv at python/.venv with ${base}`)
+  if (!existsSync(venvPython)) run(base, ["-m", "venv", venv])
+  run(venvPython, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", `${pyDir}[dev]`])
+  writeFileSync(pyStamp, pyHash)
+}
