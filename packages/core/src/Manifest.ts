@@ -33,7 +33,9 @@ export const InstanceSpec = Schema.Struct({
   /** Only `cloudpickle` is understood. */
   format: Schema.Literal("cloudpickle"),
   /** The pickled bytes, base64-encoded. */
-  data: Schema.String,
+  data: Schema.String.check(
+    Schema.isPattern(/^[A-Za-z0-9+/]*={0,2}$/, { message: "instance data must be base64" })
+  ),
   /** The class the bytes hold, for messages (`module.Class`). */
   class_name: Schema.optional(Schema.String)
 })
@@ -51,7 +53,7 @@ export const ManifestNodeSpec = Schema.StructWithRest(
     params: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
     is_streaming: Schema.optional(Schema.Boolean),
     is_source: Schema.optional(Schema.Boolean),
-    instance: Schema.optional(InstanceSpec)
+    instance: Schema.optionalKey(InstanceSpec)
   }),
   Extra
 )

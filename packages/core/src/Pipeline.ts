@@ -7,8 +7,8 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
-import { decodeManifest, type ManifestNodeSpec } from "./Manifest.js"
+import { Effect, Schema } from "effect"
+import { decodeManifest, type ManifestNodeSpec, NodeId } from "./Manifest.js"
 import {
   describeValue,
   isManifestNode,
@@ -245,14 +245,25 @@ const expandNodes = (
     for (const item of items) {
       const resolver = isTsNode(item) || isPythonInstance(item) ? undefined : resolvers().find((r) => r.canResolve(item))
       if (resolver) out.push(...(yield* resolver.resolve(item)).nodes)
-      else if (isNodeSpec(item)) out.push(manifestNode(item.id, item.node_type, item.params ?? {}))
+      else if (isNodeSpec(item)) {
+        const { id, node_type, params, ...extra } = item
+        if (!isNodeId(id)) {
+          return yield* new InvalidPipelineInput({
+            summary: "Invalid pipeline node",
+            issues: [{ position: out.length, type: describeValue(item), reason: `node id '${id}' must match ^[a-zA-Z0-9_-]+$` }]
+          })
+        }
+        out.push(manifestNode(id, node_type, params ?? {}, extra))
+      }
       else out.push(item)
     }
     return yield* make(out, options)
   })
 
+const isNodeId = Schema.is(NodeId)
+
 const isNodeSpec = (
   u: unknown
-): u is { id: string; node_type: string; params?: { readonly [key: string]: unknown } } =>
+): u is { id: string; node_type: string; params?: { readonly [key: string]: unknown }; [extra: string]: unknown } =>
   typeof u === "object" && u !== null && !("_tag" in u) &&
   typeof (u as { id?: unknown }).id === "string" && typeof (u as { node_type?: unknown }).node_type === "string"

@@ -131,7 +131,7 @@ export class NodeCleanupError extends Schema.TaggedError<NodeCleanupError>()("No
 
 /**
  * The transport a pipeline asked for cannot be loaded; `packageName` says
- * what to install.
+ * what to install (`""` when installing would not help, e.g. a bad config).
  *
  * @category errors
  * @since 0.1.0
@@ -142,7 +142,8 @@ export class TransportUnavailable extends Schema.TaggedError<TransportUnavailabl
   detail: Schema.String
 }) {
   override get message(): string {
-    return `Transport '${this.transport}' is unavailable (${this.detail}); install it with: npm install ${this.packageName}`
+    const hint = this.packageName === "" ? "" : `; install it with: npm install ${this.packageName}`
+    return `Transport '${this.transport}' is unavailable (${this.detail})${hint}`
   }
 }
 

@@ -145,19 +145,20 @@ export class Audio {
 }
 
 /**
- * The pixel layouts a `VideoFrame` may carry, with their bytes per pixel
- * (planar YUV 4:2:0 is 1.5).
+ * The pixel layouts a `VideoFrame` may carry, with the bytes one frame of
+ * each needs (planar YUV 4:2:0 rounds its half-size chroma planes up, as
+ * ffmpeg does).
  *
  * @category models
  * @since 0.1.0
  */
 export const PixelFormats = {
-  rgb24: 3,
-  bgr24: 3,
-  rgba: 4,
-  bgra: 4,
-  gray8: 1,
-  yuv420p: 1.5
+  rgb24: (w: number, h: number) => w * h * 3,
+  bgr24: (w: number, h: number) => w * h * 3,
+  rgba: (w: number, h: number) => w * h * 4,
+  bgra: (w: number, h: number) => w * h * 4,
+  gray8: (w: number, h: number) => w * h,
+  yuv420p: (w: number, h: number) => w * h + 2 * Math.ceil(w / 2) * Math.ceil(h / 2)
 } as const
 
 /**
@@ -184,9 +185,9 @@ export class VideoFrame {
     if (!isPositiveInt(width) || !isPositiveInt(height)) {
       throw new InvalidMediaValue(`VideoFrame size must be positive integers, got ${width}x${height}`)
     }
-    const bpp = PixelFormats[format]
-    if (bpp === undefined) throw new InvalidMediaValue(`Unknown pixel format '${String(format)}'`)
-    const expected = Math.ceil(width * height * bpp)
+    const size = PixelFormats[format]
+    if (size === undefined) throw new InvalidMediaValue(`Unknown pixel format '${String(format)}'`)
+    const expected = size(width, height)
     if (data.length !== expected) {
       throw new InvalidMediaValue(`VideoFrame ${width}x${height} ${format} needs ${expected} bytes, got ${data.length}`)
     }

@@ -72,7 +72,7 @@ const packageFor = (name: string): string | undefined =>
 const unknownName = (name: string, source: SelectionSource) =>
   new TransportUnavailable({
     transport: name,
-    packageName: "@remotemedia/transport-inproc",
+    packageName: "",
     detail: `unknown transport name '${name}' (from ${source}); known: ${Object.keys(KnownTransports).join(", ")}, or a package name`
   })
 
@@ -106,7 +106,7 @@ const readConfig = (path: string, required: boolean): Effect.Effect<ConfigFile |
   )
 
 const configError = (path: string, why: string) =>
-  new TransportUnavailable({ transport: "(config)", packageName: "@remotemedia/transport-inproc", detail: `config file ${path}: ${why}` })
+  new TransportUnavailable({ transport: "(config)", packageName: "", detail: `config file ${path}: ${why}` })
 
 /**
  * Resolves which transport to use.
