@@ -1,0 +1,39 @@
+"""remotemedia: Python nodes and pipelines for the remotemedia runtime.
+
+Importing the package registers the built-in nodes (see :mod:`remotemedia.nodes`).
+"""
+
+from . import nodes as _builtin_nodes  # noqa: F401  (registers the built-in node types)
+from .data import Audio
+from .errors import (
+    ManifestError,
+    ModuleNotAllowedError,
+    NodeInitializationError,
+    NodeTypeNotFoundError,
+    RemoteMediaError,
+    SerializationError,
+)
+from .manifest import build_nodes_from_manifest
+from .node import Node
+from .pipeline import Pipeline
+from .registry import create_node, get_node_class, register_allowed_module, register_node
+from .serialization import deserialize_node_from_ipc, serialize_node_for_ipc
+
+__all__ = [
+    "Audio",
+    "ManifestError",
+    "ModuleNotAllowedError",
+    "Node",
+    "NodeInitializationError",
+    "NodeTypeNotFoundError",
+    "Pipeline",
+    "RemoteMediaError",
+    "SerializationError",
+    "build_nodes_from_manifest",
+    "create_node",
+    "deserialize_node_from_ipc",
+    "get_node_class",
+    "register_allowed_module",
+    "register_node",
+    "serialize_node_for_ipc",
+]

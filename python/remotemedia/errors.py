@@ -1,0 +1,84 @@
+"""Exception hierarchy: every error remotemedia raises on purpose derives from RemoteMediaError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "ManifestError",
+    "ModuleNotAllowedError",
+    "NodeInitializationError",
+    "NodeTypeNotFoundError",
+    "RemoteMediaError",
+    "SerializationError",
+]
+
+
+class RemoteMediaError(Exception):
+    """Base class of the errors remotemedia raises on purpose."""
+
+
+class ManifestError(RemoteMediaError):
+    """A manifest is malformed, or a node described by it cannot be built or written."""
+
+
+class NodeTypeNotFoundError(RemoteMediaError):
+    """A node type name is not in the registry.
+
+    ``known_types`` lists every registered name (aliases included), sorted.
+    """
+
+    def __init__(self, node_type: str, known_types: Iterable[str]) -> None:
+        self.node_type = node_type
+        self.known_types = tuple(sorted(known_types))
+        known = ", ".join(self.known_types) or "(none)"
+        super().__init__(f"Unknown node type {node_type!r}. Known types: {known}.")
+
+
+class ModuleNotAllowedError(RemoteMediaError):
+    """A module-qualified node type names a module the host did not allow."""
+
+    def __init__(self, node_type: str, module: str) -> None:
+        self.node_type = node_type
+        self.module = module
+        super().__init__(
+            f"Node type {node_type!r} refers to module {module!r}, which is not allowed: "
+            "a manifest may only use registered node types or classes from modules the host "
+            "allows (pass allowed_modules=... or call register_allowed_module())."
+        )
+
+
+class SerializationError(RemoteMediaError):
+    """A node could not be pickled for IPC, or bytes could not be turned back into a node.
+
+    ``str()`` is one sentence naming the node and, when known, the attribute path
+    (``cfg['inner']['cb']``), then ``Suggestion: ...``.
+    """
+
+    def __init__(
+        self,
+        node_name: str | None,
+        attribute_path: str | None,
+        reason: str,
+        suggestion: str,
+        *,
+        action: str = "serialize",
+    ) -> None:
+        self.node_name = node_name
+        self.attribute_path = attribute_path
+        self.reason = reason
+        self.suggestion = suggestion
+        self.action = action
+        subject = f"Cannot {action} node {node_name!r}" if node_name else f"Cannot {action} node"
+        where = f"attribute '{attribute_path}' " if attribute_path else ""
+        super().__init__(f"{subject}: {where}{reason}. Suggestion: {suggestion}")
+
+
+class NodeInitializationError(RemoteMediaError):
+    """A node's initialize() raised; the original exception is the ``__cause__``."""
+
+    def __init__(self, node_name: str, cause: BaseException) -> None:
+        self.node_name = node_name
+        super().__init__(
+            f"Node {node_name!r} failed to initialize: {type(cause).__name__}: {cause}"
+        )
