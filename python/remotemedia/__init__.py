@@ -4,7 +4,7 @@ Importing the package registers the built-in nodes (see :mod:`remotemedia.nodes`
 """
 
 from . import nodes as _builtin_nodes  # noqa: F401  (registers the built-in node types)
-from .data import Audio
+from .data import Audio, VideoFrame
 from .errors import (
     ManifestError,
     ModuleNotAllowedError,
@@ -29,6 +29,7 @@ __all__ = [
     "Pipeline",
     "RemoteMediaError",
     "SerializationError",
+    "VideoFrame",
     "build_nodes_from_manifest",
     "create_node",
     "deserialize_node_from_ipc",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Audio"]
+__all__ = ["PIXEL_FORMATS", "Audio", "VideoFrame"]
 
 
 def _positive_int(field: str, value: object) -> int:
@@ -64,3 +65,67 @@ class Audio:
     def planar(self) -> npt.NDArray[np.float32]:
         """The samples as a ``(channels, frames)`` array (a view, not a copy)."""
         return self.samples.reshape(self.frames, self.channels).transpose()
+
+
+def _is_positive_int(value: object) -> bool:
+    return bool(not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value > 0)
+
+
+def _ceil_half(n: int) -> int:
+    return (n + 1) // 2
+
+
+PIXEL_FORMATS: dict[str, Callable[[int, int], int]] = {
+    "rgb24": lambda w, h: w * h * 3,
+    "bgr24": lambda w, h: w * h * 3,
+    "rgba": lambda w, h: w * h * 4,
+    "bgra": lambda w, h: w * h * 4,
+    "gray8": lambda w, h: w * h,
+    "yuv420p": lambda w, h: w * h + 2 * _ceil_half(w) * _ceil_half(h),
+}
+"""Pixel formats a :class:`VideoFrame` may carry, with the bytes one frame needs.
+
+The same table as the TypeScript ``PixelFormats``: planar YUV 4:2:0 rounds its
+half-size chroma planes up, as ffmpeg does.
+"""
+
+
+@dataclass(eq=False)
+class VideoFrame:
+    """One video frame: packed pixel bytes, width, height and pixel format.
+
+    ``data`` must hold exactly the bytes ``format`` needs at ``width`` x
+    ``height`` (see :data:`PIXEL_FORMATS`); a bytearray or memoryview is
+    copied into ``bytes``. Crosses to TypeScript as ``VideoFrame``.
+    """
+
+    data: bytes
+    width: int
+    height: int
+    format: str = "rgb24"
+
+    def __post_init__(self) -> None:
+        if not (_is_positive_int(self.width) and _is_positive_int(self.height)):
+            raise ValueError(
+                f"VideoFrame size must be positive integers, got {self.width!r}x{self.height!r}"
+            )
+        self.width, self.height = int(self.width), int(self.height)
+        size = PIXEL_FORMATS.get(self.format) if isinstance(self.format, str) else None
+        if size is None:
+            raise ValueError(
+                f"Unknown pixel format {self.format!r}; expected one of {', '.join(PIXEL_FORMATS)}"
+            )
+        data: object = self.data
+        if not isinstance(data, bytes):
+            if not isinstance(data, (bytearray, memoryview)):
+                raise TypeError(f"VideoFrame data must be bytes, got {type(data).__name__}")
+            self.data = bytes(data)
+        expected = size(self.width, self.height)
+        if len(self.data) != expected:
+            raise ValueError(
+                f"VideoFrame {self.width}x{self.height} {self.format} needs {expected} bytes, "
+                f"got {len(self.data)}"
+            )
+
+    def __repr__(self) -> str:
+        return f"VideoFrame({self.width}x{self.height} {self.format}, {len(self.data)} bytes)"

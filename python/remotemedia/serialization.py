@@ -180,8 +180,14 @@ def _missing_class_error(missing: _MissingClass) -> SerializationError:
     return SerializationError(None, None, reason, suggestion, action="deserialize")
 
 
-def deserialize_node_from_ipc(data: bytes | bytearray | memoryview) -> Node:
+def deserialize_node_from_ipc(
+    data: bytes | bytearray | memoryview, *, initialize: bool = True
+) -> Node:
     """Unpickle a node made by :func:`serialize_node_for_ipc`, then call its ``initialize()``.
+
+    With ``initialize=False`` the caller initializes the node itself (a runtime
+    that owns an event loop runs an async ``initialize()`` there, so tasks it
+    starts outlive the call).
 
     Raises :class:`SerializationError` when the data is not a valid pickle,
     needs a class this interpreter cannot import (naming module and class),
@@ -211,6 +217,8 @@ def deserialize_node_from_ipc(data: bytes | bytearray | memoryview) -> Node:
             "pass bytes produced by serialize_node_for_ipc().",
             action="deserialize",
         )
+    if not initialize:
+        return obj
     try:
         resolve(obj.initialize())
     except Exception as exc:

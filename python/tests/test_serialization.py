@@ -501,3 +501,25 @@ def test_error_message_format() -> None:
     )
     bare = SerializationError(None, None, "data is bad", "retry.", action="deserialize")
     assert str(bare) == "Cannot deserialize node: data is bad. Suggestion: retry."
+
+
+
+class _CountsInit(Node):
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.inits = 0
+
+    def initialize(self) -> None:
+        self.inits += 1
+
+    def process(self, data: Any) -> Any:
+        return data
+
+
+def test_deserialize_without_initialize_leaves_the_node_for_the_caller() -> None:
+    restored = deserialize_node_from_ipc(serialize_node_for_ipc(_CountsInit(name="n")), initialize=False)
+    assert isinstance(restored, _CountsInit)
+    assert restored.is_initialized is False
+    assert restored.inits == 0
+    restored.initialize()
+    assert (restored.is_initialized, restored.inits) == (True, 1)

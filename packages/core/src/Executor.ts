@@ -29,7 +29,12 @@ import * as TsStage from "./TsStage.js"
  * @category models
  * @since 0.1.0
  */
-export interface ExecuteOptions extends TransportSelection.SelectionInput {
+export interface ExecuteOptions extends Omit<TransportSelection.SelectionInput, "transport"> {
+  /**
+   * A transport name or package (see `TransportSelection`), or a transport
+   * service to use as it is (e.g. one a transport package's factory made).
+   */
+  readonly transport?: string | Transport["Service"] | undefined
   /** Capacity of the queue after each stage (items). Default 64. */
   readonly bufferSize?: number | undefined
   /** Most items handed to a stage in one call. Default 64. */
@@ -80,7 +85,8 @@ const acquireTransport = (options: ExecuteOptions) =>
   Effect.gen(function*() {
     const provided = yield* Effect.serviceOption(Transport)
     if (Option.isSome(provided)) return provided.value
-    const selection = yield* TransportSelection.select(options)
+    if (typeof options.transport === "object") return options.transport
+    const selection = yield* TransportSelection.select({ ...options, transport: options.transport })
     const layer = yield* TransportSelection.load(selection)
     const context = yield* Layer.build(layer)
     return Context.get(context, Transport)

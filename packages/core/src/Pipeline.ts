@@ -242,9 +242,16 @@ const expandNodes = (
 ): Effect.Effect<Pipeline, InvalidPipelineInput> =>
   Effect.gen(function*() {
     const out: Array<unknown> = []
-    for (const item of items) {
+    for (const [position, item] of items.entries()) {
       const resolver = isTsNode(item) || isPythonInstance(item) ? undefined : resolvers().find((r) => r.canResolve(item))
-      if (resolver) out.push(...(yield* resolver.resolve(item)).nodes)
+      if (resolver) {
+        const resolved = yield* resolver.resolve(item).pipe(
+          Effect.mapError((e) =>
+            new InvalidPipelineInput({ summary: e.summary, issues: e.issues.map((i) => ({ ...i, position })) })
+          )
+        )
+        out.push(...resolved.nodes)
+      }
       else if (isNodeSpec(item)) {
         const { id, node_type, params, ...extra } = item
         if (!isNodeId(id)) {

@@ -295,6 +295,22 @@ describe("Executor with a Transport", () => {
       assert.include(error.message, "socket already closed")
     }))
 
+  it.effect("a transport service given as the transport option is used as it is", () =>
+    Effect.gen(function*() {
+      const calls: Array<ReadonlyArray<string>> = []
+      const service = yield* Effect.provide(
+        Effect.gen(function*() {
+          return yield* Transport.Transport
+        }),
+        recordingTransport(calls, [])
+      )
+      const out = yield* Executor.executePipelineWithInput([NodeRef.manifestNode("m", "PassThroughNode")], ["x"], {
+        transport: service
+      })
+      assert.deepStrictEqual(out, ["x|m"])
+      assert.deepStrictEqual(calls, [["m"]])
+    }))
+
   it.effect("a pure TypeScript pipeline never selects a transport", () =>
     Effect.gen(function*() {
       const out = yield* Executor.executePipelineWithInput([{ process: (x: number) => x }], [7], {

@@ -53,6 +53,30 @@ Pipeline.registerInputResolver({
       : Effect.fail(new InvalidPipelineInput({ summary: "not a fake python pipeline", issues: [] }))
 })
 
+// Stands in for a Python Node handle whose validation fails (e.g. no callable process()).
+const brokenHandle = { __fakeBrokenHandle: true } as const
+Pipeline.registerInputResolver({
+  name: "core-test/Pipeline.test.ts/fake-broken-handle",
+  canResolve: (u) => typeof u === "object" && u !== null && "__fakeBrokenHandle" in u,
+  resolve: () =>
+    Effect.fail(
+      new InvalidPipelineInput({
+        summary: "Invalid Python node",
+        issues: [{ position: 0, type: "my_nodes.Broken", reason: "node 'broken' has no callable process()" }]
+      })
+    )
+})
+
+describe("Pipeline.normalize: resolver errors inside arrays", () => {
+  it.effect("report the caller's position of the rejected element", () =>
+    Effect.gen(function*() {
+      const error = yield* normalizeError([tsNode({ name: "ok" }), tsNode({ name: "ok2" }), brokenHandle])
+      assert.strictEqual(error.issues.length, 1)
+      assert.strictEqual(error.issues[0]!.position, 2)
+      assert.include(error.message, "[2] my_nodes.Broken: node 'broken' has no callable process()")
+    }))
+})
+
 describe("Pipeline.normalize: accepted inputs", () => {
   it.effect("returns a Pipeline as is", () =>
     Effect.gen(function*() {

@@ -1,0 +1,549 @@
+"""The runtime host: what a TypeScript transport calls to run nodes in this interpreter.
+
+The in-process transport calls these functions on the Python bridge's
+dedicated thread; a worker subprocess calls the same ones from its message
+loop. They build nodes (manifest nodes through the registry only, serialized
+instances through :func:`~remotemedia.deserialize_node_from_ipc`), check
+caller-supplied objects (FR-010), run the lifecycle and process items in
+batches.
+
+Output rule (shared with the TypeScript executor): for each input item,
+``process`` returns one value (one output; a list is one value), ``None`` (no
+output), an iterator such as a generator or an async iterator such as an async
+generator (any number of outputs), or an awaitable resolving to any of these.
+
+A node's own exceptions never escape :func:`process_batch`,
+:func:`next_chunk`, :func:`initialize`, :func:`cleanup` or
+:func:`close_source`: they come back as an :class:`ErrorRecord` (type name,
+message, formatted traceback without the host's own frames, item index), next
+to the outputs produced before the failure. Errors in the host's inputs (an
+unknown node type, bad bytes) do raise.
+
+Async code runs on one event loop owned by the host, created on first use and
+reused by every call, always driven from the calling thread: a node's
+``initialize``, ``process`` and ``cleanup`` all run on the same thread, so
+thread-bound resources (sqlite connections, some GPU contexts) keep working.
+Calls must come from one thread at a time and not from inside a running event
+loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import traceback
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from time import perf_counter
+from typing import Any, TypedDict, TypeVar
+
+import numpy as np
+
+from .data import Audio, VideoFrame
+from .node import Node
+from .pipeline import Pipeline
+from .registry import create_node
+from .serialization import deserialize_node_from_ipc
+
+__all__ = [
+    "BatchResult",
+    "ChunkResult",
+    "ErrorRecord",
+    "NodeInfo",
+    "RuntimeHost",
+    "SourceCursor",
+    "build_node",
+    "cleanup",
+    "close_source",
+    "default_host",
+    "describe_node",
+    "deserialize_instance",
+    "error_record",
+    "initialize",
+    "next_chunk",
+    "process_batch",
+    "process_batch_timed",
+    "resolve_input",
+    "start_source",
+    "validate_node",
+]
+
+
+# ---------------------------------------------------------------------------
+# ERROR RECORDS
+#
+# A node's failure crosses to TypeScript (or over the worker protocol) as plain
+# data, so the outputs produced before it can travel in the same reply. The
+# traceback is formatted here, where the frames still exist, and starts at the
+# node's code: the host's own frames are dropped.
+# ---------------------------------------------------------------------------
+
+
+class ErrorRecord(TypedDict):
+    """A node's exception as data (the fields the Python bridge gives its ``PythonError``)."""
+
+    type: str
+    """The exception class's ``__qualname__``, e.g. ``ValueError``."""
+    module: str
+    """The module defining the class, e.g. ``builtins``."""
+    message: str
+    """``str(exception)``."""
+    traceback: str
+    """The formatted traceback (``Traceback (most recent call last): ...``), causes included."""
+    index: int | None
+    """Index of the item being processed (among all the node received), or None."""
+
+
+def _type_name(cls: type) -> str:
+    module = getattr(cls, "__module__", None)
+    qualname = getattr(cls, "__qualname__", cls.__name__)
+    return qualname if module in (None, "builtins") else f"{module}.{qualname}"
+
+
+def _format_traceback(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+
+
+def error_record(exc: BaseException, index: int | None = None) -> ErrorRecord:
+    """Describe ``exc`` as an :class:`ErrorRecord`."""
+    cls = type(exc)
+    return {
+        "type": cls.__qualname__,
+        "module": cls.__module__,
+        "message": str(exc),
+        "traceback": _format_traceback(exc),
+        "index": index,
+    }
+
+
+# ---------------------------------------------------------------------------
+# COLLECTING OUTPUTS
+#
+# ``_collect`` appends what one ``process`` call produced and returns None, or,
+# when the result must be awaited, a coroutine that finishes the job. Plain
+# values of the common types skip every other check: this is the hot path.
+# ---------------------------------------------------------------------------
+
+_SINGLE: frozenset[type] = frozenset(
+    {int, float, str, bytes, bool, list, dict, tuple, bytearray, np.ndarray, Audio, VideoFrame}
+)
+
+_Pending = Coroutine[Any, Any, None]
+_T = TypeVar("_T")
+
+
+def _is_iterator(cls: type) -> bool:
+    return hasattr(cls, "__next__") and hasattr(cls, "__iter__")
+
+
+def _collect(result: Any, append: Callable[[Any], None]) -> _Pending | None:
+    if result is None:
+        return None
+    cls = type(result)
+    if cls in _SINGLE:
+        append(result)
+        return None
+    if cls is types.GeneratorType or _is_iterator(cls):
+        for value in result:
+            append(value)
+        return None
+    if hasattr(cls, "__anext__"):
+        return _drain(result, append)
+    if inspect.isawaitable(result):
+        return _await_then_collect(result, append)
+    append(result)
+    return None
+
+
+async def _drain(iterator: Any, append: Callable[[Any], None]) -> None:
+    async for value in iterator:
+        append(value)
+
+
+async def _await_then_collect(awaitable: Awaitable[Any], append: Callable[[Any], None]) -> None:
+    pending = _collect(await awaitable, append)
+    if pending is not None:
+        await pending
+
+
+async def _capture(awaitable: Awaitable[Any]) -> BaseException | None:
+    """Await inside the loop, so a failure's traceback starts at the node's code."""
+    try:
+        await awaitable
+    except Exception as exc:
+        return exc
+    return None
+
+
+# ---------------------------------------------------------------------------
+# NODES: BUILDING, CHECKING, DESCRIBING
+# ---------------------------------------------------------------------------
+
+
+class NodeInfo(TypedDict):
+    """What the TypeScript side needs to know about a node object."""
+
+    node: Any
+    """The object itself (crosses to TypeScript as a handle)."""
+    name: str
+    """Its ``name`` attribute when it is a string, else its class name."""
+    class_name: str
+    """``module.QualName`` of its class."""
+    is_source: bool
+    """Whether ``is_source`` is ``True`` (``process()`` takes no input)."""
+    problem: str | None
+    """Why it cannot run as a node (FR-010), or None."""
+
+
+def _safe_getattr(obj: Any, attr: str) -> Any:
+    try:
+        return getattr(obj, attr, None)
+    except Exception:  # a property that raises counts as absent
+        return None
+
+
+def _node_name(obj: Any) -> str:
+    name = _safe_getattr(obj, "name")
+    return name if isinstance(name, str) and name else type(obj).__name__
+
+
+def validate_node(obj: Any) -> str | None:
+    """Return why ``obj`` cannot run as a node, or None when it can (FR-010).
+
+    Accepted: a :class:`~remotemedia.Node` instance that overrides ``process``,
+    or any object with callable ``process`` and ``initialize``. The message
+    names the object and what it lacks.
+    """
+    cls = type(obj)
+    if isinstance(obj, type):
+        return (
+            f"{_type_name(obj)} is a class, not a node instance; "
+            f"create one first, e.g. {obj.__name__}()"
+        )
+    if isinstance(obj, Node):
+        if cls.process is Node.process:
+            return f"node {obj.name!r} ({_type_name(cls)}) does not override process()"
+        return None
+    missing = [m for m in ("process", "initialize") if not callable(_safe_getattr(obj, m))]
+    if not missing:
+        return None
+    methods = " or ".join(f"{m}()" for m in missing)
+    name = _safe_getattr(obj, "name")
+    if isinstance(name, str) and name:
+        return f"node {name!r} ({_type_name(cls)}) has no callable {methods} method"
+    return f"Python object of type {_type_name(cls)} is not a node: it has no callable {methods} method"
+
+
+def describe_node(obj: Any) -> NodeInfo:
+    """Name, class, source flag and validation problem of ``obj``."""
+    return {
+        "node": obj,
+        "name": _node_name(obj),
+        "class_name": _type_name(type(obj)),
+        "is_source": _safe_getattr(obj, "is_source") is True,
+        "problem": validate_node(obj),
+    }
+
+
+def resolve_input(obj: Any) -> dict[str, Any]:
+    """Classify a caller-supplied Python object for pipeline auto-detection.
+
+    A :class:`~remotemedia.Pipeline` gives ``{"kind": "pipeline", "name",
+    "nodes": [NodeInfo, ...]}`` (FR-009); anything else gives ``{"kind":
+    "node", **NodeInfo}``, whose ``problem`` says whether it can run.
+    """
+    if isinstance(obj, Pipeline):
+        return {
+            "kind": "pipeline",
+            "name": obj.name,
+            "nodes": [describe_node(node) for node in obj.nodes],
+        }
+    return {"kind": "node", **describe_node(obj)}
+
+
+def build_node(node_type: str, params: Mapping[str, Any] | None, node_id: str) -> Node:
+    """Create a manifest node through the registry (registered types and allowed modules only)."""
+    return create_node(node_type, params, node_id)
+
+
+def deserialize_instance(data: bytes | bytearray | memoryview) -> Node:
+    """Unpickle a serialized instance; :func:`initialize` then runs its ``initialize()`` on the host's loop."""
+    return deserialize_node_from_ipc(data, initialize=False)
+
+
+# ---------------------------------------------------------------------------
+# SOURCES
+# ---------------------------------------------------------------------------
+
+
+class SourceCursor:
+    """Where a source node's iteration stands, between :func:`next_chunk` calls."""
+
+    __slots__ = ("node", "started", "sync", "asynchronous", "done", "produced")
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+        self.started = False
+        self.sync: Any = None
+        self.asynchronous: Any = None
+        self.done = False
+        self.produced = 0
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else "running" if self.started else "new"
+        return f"SourceCursor({_node_name(self.node)!r}, {state}, produced={self.produced})"
+
+
+BatchResult = tuple[list[Any], ErrorRecord | None]
+"""Outputs in order, and the failure that stopped the batch (outputs before it are kept)."""
+
+ChunkResult = tuple[list[Any], bool, ErrorRecord | None]
+"""Items, whether the source is exhausted, and the failure that ended it."""
+
+
+# ---------------------------------------------------------------------------
+# THE HOST
+# ---------------------------------------------------------------------------
+
+
+class RuntimeHost:
+    """Runs node lifecycles and batches, with one persistent event loop for async code."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- event loop ---------------------------------------------------------
+
+    def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            loop = self._loop = asyncio.new_event_loop()
+        return loop.run_until_complete(coroutine)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The host's event loop, once async code has needed it."""
+        return self._loop
+
+    def close(self) -> None:
+        """Cancel leftover tasks, finish async generators and close the loop (a new one is
+        made if the host is used again)."""
+        loop, self._loop = self._loop, None
+        if loop is None or loop.is_closed():
+            return
+        try:
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+    def _call(self, fn: Callable[[], Any]) -> ErrorRecord | None:
+        """Call a lifecycle method, awaiting its result when needed; failures become records."""
+        try:
+            result = fn()
+            if inspect.isawaitable(result):
+                failure = self._run(_capture(result))
+                return None if failure is None else error_record(failure)
+        except Exception as exc:
+            return error_record(exc)
+        return None
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def initialize(self, node: Any) -> ErrorRecord | None:
+        """Call ``node.initialize()`` (sync or async)."""
+        return self._call(node.initialize)
+
+    def cleanup(self, node: Any) -> ErrorRecord | None:
+        """Call ``node.cleanup()`` (sync or async) when the node has one."""
+        method = _safe_getattr(node, "cleanup")
+        return None if not callable(method) else self._call(method)
+
+    # -- processing ---------------------------------------------------------
+
+    def process_batch(self, node: Any, items: Sequence[Any], first_index: int = 0) -> BatchResult:
+        """Run ``node.process`` on each item in order; return the outputs and the failure, if any.
+
+        ``first_index`` is the index of ``items[0]`` among all items the node
+        received; a failure's record carries the failing item's index.
+        """
+        process = node.process
+        out: list[Any] = []
+        append = out.append
+        index = 0
+        try:
+            for index, item in enumerate(items):
+                result = process(item)
+                if result is None:
+                    continue
+                if type(result) in _SINGLE:
+                    append(result)
+                    continue
+                pending = _collect(result, append)
+                if pending is not None:
+                    return self._run(self._finish(process, items, index, pending, out, first_index))
+        except Exception as exc:
+            return out, error_record(exc, first_index + index)
+        return out, None
+
+    async def _finish(
+        self,
+        process: Callable[[Any], Any],
+        items: Sequence[Any],
+        start: int,
+        pending: _Pending,
+        out: list[Any],
+        first_index: int,
+    ) -> BatchResult:
+        """The rest of a batch once one item needed awaiting, all inside one loop run."""
+        append = out.append
+        index = start
+        try:
+            await pending
+            for index in range(start + 1, len(items)):
+                more = _collect(process(items[index]), append)
+                if more is not None:
+                    await more
+        except Exception as exc:
+            return out, error_record(exc, first_index + index)
+        return out, None
+
+    def process_batch_timed(
+        self, node: Any, items: Sequence[Any], first_index: int = 0
+    ) -> tuple[list[Any], ErrorRecord | None, list[float]]:
+        """:meth:`process_batch` item by item, also returning each item's time in milliseconds."""
+        out: list[Any] = []
+        times: list[float] = []
+        for offset, item in enumerate(items):
+            t0 = perf_counter()
+            outputs, error = self.process_batch(node, (item,), first_index + offset)
+            times.append((perf_counter() - t0) * 1000.0)
+            out.extend(outputs)
+            if error is not None:
+                return out, error, times
+        return out, None, times
+
+    # -- sources ------------------------------------------------------------
+
+    def start_source(self, node: Any) -> SourceCursor:
+        """A cursor over a source node's items; ``process()`` is first called by :meth:`next_chunk`."""
+        return SourceCursor(node)
+
+    def next_chunk(
+        self, cursor: SourceCursor, max_items: int = 64, max_wait: float = 0.005
+    ) -> ChunkResult:
+        """Pull up to ``max_items`` items from a source.
+
+        Stops early once ``max_wait`` seconds have passed since the call began
+        (checked after each item), so a slow live source hands over each item
+        as it comes while a fast one fills whole chunks.
+        """
+        items: list[Any] = []
+        if cursor.done:
+            return items, True, None
+        deadline = perf_counter() + max_wait
+        limit = max(1, max_items)
+        try:
+            if not cursor.started:
+                cursor.started = True
+                self._begin(cursor, items)
+            if cursor.sync is not None:
+                for value in cursor.sync:
+                    items.append(value)
+                    if len(items) >= limit or perf_counter() >= deadline:
+                        break
+                else:
+                    cursor.done = True
+            elif cursor.asynchronous is not None:
+                failure = self._run(self._pull(cursor, items, limit, deadline))
+                if failure is not None:
+                    raise failure
+            else:
+                cursor.done = True
+        except Exception as exc:
+            cursor.done = True
+            record = error_record(exc, cursor.produced + len(items))
+            cursor.produced += len(items)
+            return items, True, record
+        cursor.produced += len(items)
+        return items, cursor.done, None
+
+    def _begin(self, cursor: SourceCursor, items: list[Any]) -> None:
+        """Call ``process()`` once and sort out what it returned."""
+        result = cursor.node.process()
+        while inspect.isawaitable(result) and not hasattr(type(result), "__anext__"):
+            result, failure = self._run(_await_value(result))
+            if failure is not None:
+                raise failure
+        if result is None:
+            return
+        cls = type(result)
+        if cls not in _SINGLE and (cls is types.GeneratorType or _is_iterator(cls)):
+            cursor.sync = result
+        elif cls not in _SINGLE and hasattr(cls, "__anext__"):
+            cursor.asynchronous = result
+        else:
+            items.append(result)
+
+    async def _pull(
+        self, cursor: SourceCursor, items: list[Any], limit: int, deadline: float
+    ) -> BaseException | None:
+        anext = cursor.asynchronous.__anext__
+        try:
+            while True:
+                try:
+                    value = await anext()
+                except StopAsyncIteration:
+                    cursor.done = True
+                    return None
+                items.append(value)
+                if len(items) >= limit or perf_counter() >= deadline:
+                    return None
+        except Exception as exc:
+            return exc
+
+    def close_source(self, cursor: SourceCursor) -> ErrorRecord | None:
+        """Stop a source early: close its generator so its ``finally`` blocks run."""
+        cursor.done = True
+        sync, asynchronous = cursor.sync, cursor.asynchronous
+        cursor.sync = cursor.asynchronous = None
+        if sync is not None:
+            close = _safe_getattr(sync, "close")
+            return self._call(close) if callable(close) else None
+        if asynchronous is not None:
+            aclose = _safe_getattr(asynchronous, "aclose")
+            return self._call(aclose) if callable(aclose) else None
+        return None
+
+
+async def _await_value(awaitable: Awaitable[Any]) -> tuple[Any, BaseException | None]:
+    try:
+        return await awaitable, None
+    except Exception as exc:
+        return None, exc
+
+
+# ---------------------------------------------------------------------------
+# MODULE-LEVEL API
+#
+# One host per interpreter. The functions are its bound methods, so a call from
+# TypeScript costs one attribute lookup.
+# ---------------------------------------------------------------------------
+
+default_host = RuntimeHost()
+"""The interpreter's host; the module-level functions below are its methods."""
+
+initialize = default_host.initialize
+cleanup = default_host.cleanup
+process_batch = default_host.process_batch
+process_batch_timed = default_host.process_batch_timed
+start_source = default_host.start_source
+next_chunk = default_host.next_chunk
+close_source = default_host.close_source
