@@ -1,10 +1,13 @@
-// The README demo: a streaming audio pipeline of TypeScript nodes on @remotemedia/core (Python nodes join in later issues).
+// The README demo: a TypeScript source, a manifest node and a stateful Python instance on the default (in-process) transport.
+import { dirname } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Audio, executePipeline } from "@remotemedia/core"
+import { start } from "@remotemedia/python-bridge"
 
 const sampleRate = 16_000
 const chunkFrames = 1_600 // 100 ms
 
-/** Source: five 100 ms chunks of a 440 Hz tone at half scale. */
+/** TypeScript source: five 100 ms chunks of a 440 Hz tone, getting louder. */
 const tone = {
   id: "tone",
   isSource: true,
@@ -12,41 +15,34 @@ const tone = {
     for (let c = 0; c < 5; c++) {
       const samples = new Float32Array(chunkFrames)
       for (let i = 0; i < chunkFrames; i++) {
-        samples[i] = 0.5 * Math.sin((2 * Math.PI * 440 * (c * chunkFrames + i)) / sampleRate)
+        samples[i] = 0.1 * (c + 1) * Math.sin((2 * Math.PI * 440 * (c * chunkFrames + i)) / sampleRate)
       }
       yield new Audio(samples, sampleRate, 1)
     }
   }
 }
 
-/** Gain in decibels, clipped to [-1, 1]. */
-const gain = (db) => ({
-  id: `gain_${db}dB`,
-  process: (audio) => {
-    const k = 10 ** (db / 20)
-    return new Audio(audio.samples.map((s) => Math.max(-1, Math.min(1, s * k))), audio.sampleRate, audio.channels)
-  }
-})
+// A live Python object, configured here and run as that exact object (never rebuilt from a manifest).
+const python = start({ paths: [dirname(fileURLToPath(import.meta.url))] })
+const LevelMeter = await (await python.import("demo_nodes")).get("LevelMeter")
+const meter = await LevelMeter.call([], { name: "meter" })
 
-/** Level meter: RMS and peak in dBFS per chunk. */
-const meter = {
-  id: "meter",
-  process: (audio) => {
-    let sum = 0
-    let peak = 0
-    for (const s of audio.samples) {
-      sum += s * s
-      peak = Math.max(peak, Math.abs(s))
-    }
-    const dbfs = (v) => Number((20 * Math.log10(v)).toFixed(2))
-    return { ms: Math.round(audio.durationSeconds * 1000), rmsDbfs: dbfs(Math.sqrt(sum / audio.samples.length)), peakDbfs: dbfs(peak) }
-  }
-}
+const { outputs, metrics } = await executePipeline(
+  [
+    tone,
+    { id: "gain", node_type: "AudioGainNode", params: { gain_db: 6 } }, // a manifest node, built by the Python registry
+    meter
+  ],
+  { metrics: true, name: "levels" }
+)
 
-const { outputs, metrics } = await executePipeline([tone, gain(6), meter], { metrics: true, name: "tone-levels" })
 console.log("outputs:")
 for (const o of outputs) console.log(" ", JSON.stringify(o))
+console.log("the caller's own meter object afterwards:", {
+  chunks: await meter.getJs("chunks"),
+  loudestDbfs: Number((await meter.getJs("loudest_dbfs")).toFixed(2))
+})
 console.log("metrics:")
 for (const n of metrics.nodes) {
-  console.log(`  ${n.nodeId.padEnd(10)} in=${n.itemsIn} out=${n.itemsOut} p50=${n.processTime.p50.toFixed(3)}ms p99=${n.processTime.p99.toFixed(3)}ms`)
+  console.log(`  ${n.nodeId.padEnd(8)} in=${n.itemsIn} out=${n.itemsOut} p50=${n.processTime.p50.toFixed(3)}ms p99=${n.processTime.p99.toFixed(3)}ms`)
 }

@@ -35,9 +35,13 @@ export interface ExecuteOptions extends Omit<TransportSelection.SelectionInput, 
    * service to use as it is (e.g. one a transport package's factory made).
    */
   readonly transport?: string | Transport["Service"] | undefined
-  /** Capacity of the queue after each stage (items). Default 64. */
+  /**
+   * Capacity of the queue after each stage (items). Default 1024 for
+   * `executePipeline*` (which keep every output anyway), 64 for
+   * `streamPipeline` (which holds only what is in flight).
+   */
   readonly bufferSize?: number | undefined
-  /** Most items handed to a stage in one call. Default 64. */
+  /** Most items handed to a stage in one call; defaults to the buffer size. */
   readonly maxBatch?: number | undefined
   /** Collect per-node metrics; `executePipeline*` then resolve to `{ outputs, metrics }`. */
   readonly metrics?: boolean | undefined
@@ -119,6 +123,10 @@ const loadStages = (pipeline: Pipeline, options: ExecuteOptions, report: (e: Nod
     return stages
   })
 
+/** Default queue capacities: runs that collect every output anyway batch widely; streams hold little in flight. */
+const COLLECT_BUFFER = 1024
+const STREAM_BUFFER = 64
+
 /** Caller input: none (one run: the first node gets "" unless it is a source) or a stream. */
 type Input<E> = { readonly _tag: "None" } | { readonly _tag: "Stream"; readonly items: Stream.Stream<RuntimeData, E> }
 
@@ -184,12 +192,13 @@ const build = <E>(
   pipeline: Pipeline,
   input: Input<E>,
   options: ExecuteOptions,
+  defaultBuffer: number,
   collector: Collector | undefined,
   report: (e: NodeCleanupError) => void
 ): Effect.Effect<Stream.Stream<RuntimeData, E | PipelineError>, PipelineError, Scope.Scope> =>
   Effect.gen(function*() {
-    const bufferSize = Math.max(1, options.bufferSize ?? 64)
-    const maxBatch = Math.max(1, options.maxBatch ?? 64)
+    const bufferSize = Math.max(1, options.bufferSize ?? defaultBuffer)
+    const maxBatch = Math.max(1, options.maxBatch ?? bufferSize)
     const stages = yield* loadStages(pipeline, options, report)
     const first = stages[0]!
     let queue = yield* Queue.bounded<RuntimeData, E | PipelineError | Cause.Done>(bufferSize)
@@ -228,7 +237,7 @@ const withPipeline = <E, A, E2>(
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.metrics === true || options.onMetrics ? new Collector(pipeline.name) : undefined
     const result = yield* Effect.scoped(
-      Effect.flatMap(build(pipeline, input, options, collector, (e) => cleanupErrors.push(e)), (s) => use(s, collector))
+      Effect.flatMap(build(pipeline, input, options, COLLECT_BUFFER, collector, (e) => cleanupErrors.push(e)), (s) => use(s, collector))
     ).pipe(
       Effect.tapCause(() =>
         Effect.forEach(cleanupErrors, (e) => Effect.logWarning(`${e.message} (after the run had already failed)`))
@@ -259,7 +268,7 @@ export function inputStream(
   if (Stream.isStream(items)) return items
   if (Array.isArray(items)) return Stream.fromArray(items)
   if (Symbol.asyncIterator in items) return Stream.fromAsyncIterable(items, (cause) => cause)
-  return Stream.fromIterable(items, { chunkSize: Math.max(1, options.bufferSize ?? 64) })
+  return Stream.fromIterable(items, { chunkSize: Math.max(1, options.bufferSize ?? STREAM_BUFFER) })
 }
 
 /**
@@ -335,7 +344,7 @@ export const streamPipeline = <E = never>(
     const pipelineValue = yield* normalize(pipeline, { name: options.name })
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.onMetrics ? new Collector(pipelineValue.name) : undefined
-    const main = Stream.unwrap(build(pipelineValue, input, options, collector, (e) => cleanupErrors.push(e)))
+    const main = Stream.unwrap(build(pipelineValue, input, options, STREAM_BUFFER, collector, (e) => cleanupErrors.push(e)))
     return Stream.concat(
       main,
       Stream.fromEffectDrain(Effect.suspend(() => cleanupErrors.length > 0 ? Effect.fail(cleanupErrors[0]!) : Effect.void))

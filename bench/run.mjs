@@ -1,0 +1,47 @@
+// Benchmarks of the in-process transport against node-calls-python, measured side by side in one run.
+// Each measurement runs in its own process (two embedded interpreters must not share one). Prints figures and ratios.
+import { execFileSync } from "node:child_process"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const here = dirname(fileURLToPath(import.meta.url))
+const quick = process.argv.includes("--quick")
+const runJson = (script, args, nodeArgs = []) => {
+  const out = execFileSync(process.execPath, [...nodeArgs, join(here, script), ...args.map(String)], {
+    cwd: here,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20
+  })
+  return JSON.parse(out.trim().split("\n").at(-1))
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const repeat = (k, f) => median(Array.from({ length: k }, f))
+const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`)
+const rows = []
+const row = (name, ours, anchor, ratio, target, ok) => {
+  rows.push({ name, ours, anchor, ratio, target, ok })
+  console.log(`${name.padEnd(44)} ours ${ours.padStart(10)}  anchor ${anchor.padStart(10)}  ratio ${ratio.padStart(7)}  target ${target}  ${ok ? "MET" : "MISSED"}`)
+}
+const runs = quick ? 1 : 3
+
+const calls = quick ? 20_000 : 100_000
+const oursCall = repeat(runs, () => runJson("cases/inproc.mjs", ["calls", calls]).nsPerItem)
+const ncpCall = repeat(runs, () => runJson("anchors/node-calls-python.mjs", ["calls", calls]).nsPerCall)
+row(`per item, stateful instance, ${calls} items`, fmt(oursCall), fmt(ncpCall), `${(oursCall / ncpCall).toFixed(2)}x`, "<= 1.00x", oursCall <= ncpCall)
+
+for (const bytes of [1024, 1 << 20, 64 << 20]) {
+  const ours = repeat(runs, () => runJson("cases/inproc.mjs", ["buffer", bytes]).nsPerItem)
+  const ncp = repeat(runs, () => runJson("anchors/node-calls-python.mjs", ["buffer", bytes]).nsPerCall)
+  const label = bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${bytes >> 10} KiB`
+  row(`float32 round trip ${label}`, fmt(ours), fmt(ncp), `${(ncp / ours).toFixed(1)}x faster`, bytes === 1 << 20 ? ">= 10x at 1 MiB" : "flat in size", bytes !== 1 << 20 || ncp / ours >= 10)
+}
+
+const instance = repeat(runs, () => runJson("cases/inproc.mjs", ["calls", calls]).nsPerItem)
+const manifest = repeat(runs, () => runJson("cases/inproc.mjs", ["manifest", calls]).nsPerItem)
+row("instance node vs same node by manifest (SC-003)", fmt(instance), fmt(manifest), `${(instance / manifest).toFixed(3)}x`, "<= 1.05x", instance / manifest <= 1.05)
+
+const rss = runJson("cases/inproc.mjs", ["rss", quick ? 300_000 : 1_000_000], ["--expose-gc"]).rssMiB
+const growth = (rss.at(-1) - rss[1]) / rss[1]
+console.log(`RSS over ${quick ? "300k" : "1M"} calls (MiB, every 100k): ${rss.join(" ")}`)
+row("RSS growth after warm-up", `${rss.at(-1)} MiB`, `${rss[1]} MiB`, `${(growth * 100).toFixed(1)}%`, "< +10%", growth < 0.1)

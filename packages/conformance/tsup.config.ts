@@ -1,0 +1,11 @@
+// Build config for @remotemedia/conformance: ESM + declarations (vitest, its peer, is ESM only).
+import { defineConfig } from "tsup"
+
+export default defineConfig({
+  entry: ["src/index.ts"],
+  format: ["esm"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20"
+})

@@ -1,0 +1,30 @@
+//! CPython embedded in the Node.js process.
+//!
+//! One interpreter per process runs on one dedicated thread
+//! ([`runtime`]); callers hand it jobs and get results back without ever
+//! holding the GIL. Values cross as [`value::Value`] and are converted on
+//! the Python thread ([`convert`]); tensor and audio memory is lent, not
+//! copied ([`buffer`], [`value::PyBufferLease`]). Python references that
+//! die elsewhere are released on the Python thread ([`handle`]).
+//!
+//! Everything but the Node-API edge (`node`, behind the `napi-support`
+//! feature) is plain Rust, tested with `cargo test`.
+
+#![deny(clippy::all)]
+
+pub mod buffer;
+pub mod convert;
+pub mod embed;
+pub mod error;
+pub mod handle;
+pub mod ops;
+pub mod runtime;
+pub mod value;
+
+#[cfg(feature = "napi-support")]
+mod node;
+
+pub use error::{BridgeError, PythonException};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+/**
+ * The errors of the Python bridge. Each is a Schema-backed tagged error, so
+ * it can be matched with `Effect.catchTag`, encoded (for example to cross a
+ * process boundary) and is the very instance a Promise rejects with.
+ *
+ * A Python exception becomes a {@link PythonError} carrying the exception's
+ * type, message and full formatted traceback; printing it (or reading its
+ * `stack`) shows the Python traceback above the JS frames.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+const NodeInspect = Symbol.for("nodejs.util.inspect.custom")
+
+const indent = (text: string): string =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `    ${line}`)
+    .join("\n")
+
+const jsFrames = (stack: string | undefined): string => {
+  if (stack === undefined) return ""
+  const at = stack.indexOf("\n    at ")
+  return at === -1 ? "" : stack.slice(at)
+}
+
+/**
+ * Python code raised. `pyType` is the exception class (`ValueError`),
+ * `pyModule` its module (`builtins`), `pyMessage` is `str(exception)` and
+ * `traceback` the full formatted traceback (chained causes included). The
+ * `message` is `${pyType}: ${pyMessage}`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class PythonError extends Schema.TaggedError<PythonError>()("PythonError", {
+  pyType: Schema.String,
+  pyModule: Schema.String,
+  pyMessage: Schema.String,
+  traceback: Schema.String
+}) {
+  constructor(props: { readonly pyType: string; readonly pyModule: string; readonly pyMessage: string; readonly traceback: string }) {
+    super(props)
+    Object.defineProperty(this, "stack", {
+      value: `${this.name}: ${this.message}\n${indent(this.traceback)}${jsFrames(this.stack)}`,
+      writable: true,
+      configurable: true,
+      enumerable: false
+    })
+  }
+
+  override get message(): string {
+    return `${this.pyType}: ${this.pyMessage}`
+  }
+
+  /** Prints the Python traceback (Node's `util.inspect`, `console.log`). */
+  [NodeInspect](): string {
+    return this.stack ?? this.message
+  }
+}
+
+/**
+ * Python could not be started: no virtual environment was found, the one
+ * given is unusable, libpython could not be loaded, or the interpreter is
+ * already running with another venv. `tried` lists what was looked at.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class PythonStartError extends Schema.TaggedError<PythonStartError>()("PythonStartError", {
+  reason: Schema.String,
+  tried: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    if (this.tried.length === 0) return this.reason
+    return `${this.reason}; tried: ${this.tried.join(", ")}`
+  }
+}
+
+/**
+ * A value has no counterpart on the other side (a JS function, a `Map`, ...)
+ * or is malformed. `path` points into the value, e.g. `args[1].samples`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class PythonConversionError extends Schema.TaggedError<PythonConversionError>()("PythonConversionError", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/**
+ * A `PyObject` was used after `release()`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class PyObjectReleased extends Schema.TaggedError<PyObjectReleased>()("PyObjectReleased", {
+  typeName: Schema.String
+}) {
+  override get message(): string {
+    return `this PyObject (${this.typeName}) was released`
+  }
+}
+
+/**
+ * The bridge itself failed: Python was not started in this process or
+ * thread, or an internal error occurred.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class PythonBridgeError extends Schema.TaggedError<PythonBridgeError>()("PythonBridgeError", {
+  code: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/**
+ * Every error the bridge rejects with.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type BridgeError = PythonError | PythonStartError | PythonConversionError | PyObjectReleased | PythonBridgeError
+
+/**
+ * Maps an error thrown by the native module to its class (others pass
+ * through unchanged).
+ *
+ * @internal
+ */
+export const fromNative = (error: unknown, context?: { readonly typeName?: string; readonly tried?: ReadonlyArray<string> }): unknown => {
+  if (typeof error !== "object" || error === null) return error
+  const e = error as { readonly code?: unknown; readonly message?: unknown } & Record<string, unknown>
+  const text = typeof e.message === "string" ? e.message : String(error)
+  switch (e.code) {
+    case "ERR_PYTHON_EXCEPTION":
+      return new PythonError({
+        pyType: String(e["pyType"]),
+        pyModule: String(e["pyModule"]),
+        pyMessage: String(e["pyMessage"]),
+        traceback: String(e["traceback"])
+      })
+    case "ERR_PYTHON_START":
+      return new PythonStartError({ reason: text, tried: [...(context?.tried ?? [])] })
+    case "ERR_PYTHON_CONVERSION":
+      return new PythonConversionError({ detail: text })
+    case "ERR_PYOBJECT_RELEASED":
+      return new PyObjectReleased({ typeName: context?.typeName ?? "unknown" })
+    case "ERR_PYTHON_NOT_STARTED":
+    case "ERR_PYTHON_BRIDGE":
+    case "ERR_NODE_API":
+      return new PythonBridgeError({ code: e.code, detail: text })
+    default:
+      return error
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * RuntimeHost: `remotemedia.runtime_host`, the Python functions transports
+ * call to build, validate, initialize, run and clean up nodes, imported once
+ * per interpreter; and the error records those functions return for a node's
+ * own failures.
+ *
+ * @since 0.1.0
+ */
+import type { Python } from "./Interpreter.js"
+import type { PyObject } from "./PyObject.js"
+import { PythonError } from "./PythonError.js"
+
+/**
+ * A node's exception as `runtime_host` describes it (see `ErrorRecord` there).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ErrorRecord {
+  readonly type: string
+  readonly module: string
+  readonly message: string
+  readonly traceback: string
+  readonly index: number | null
+}
+
+const hosts = new WeakMap<Python, Promise<PyObject>>()
+
+/**
+ * `remotemedia.runtime_host` in `python`, imported on first use.
+ *
+ * @category getters
+ * @since 0.1.0
+ */
+export const runtimeHost = (python: Python): Promise<PyObject> => {
+  let host = hosts.get(python)
+  if (host === undefined) {
+    host = python.import("remotemedia.runtime_host")
+    hosts.set(python, host)
+    host.catch(() => hosts.delete(python))
+  }
+  return host
+}
+
+/**
+ * `host.<method>(*args)` converted to JS; the caller names the shape `runtime_host` documents.
+ *
+ * @category calls
+ * @since 0.1.0
+ */
+export const callJs = <A>(host: PyObject, method: string, args: ReadonlyArray<unknown>): Promise<A> =>
+  host.callMethodJs(method, args) as Promise<unknown> as Promise<A>
+
+/**
+ * The record as a `PythonError`, so every Python failure has one shape.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const toPythonError = (record: ErrorRecord): PythonError =>
+  new PythonError({ pyType: record.type, pyModule: record.module, pyMessage: record.message, traceback: record.traceback })

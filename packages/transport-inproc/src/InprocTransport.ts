@@ -1,0 +1,227 @@
+/**
+ * InprocTransport: core's `Transport` over the CPython interpreter embedded in
+ * this Node.js process (`@remotemedia/python-bridge`). Python instances run as
+ * the exact objects the caller holds (FR-002); manifest nodes are built by the
+ * registry and serialized instances unpickled in the same interpreter. Every
+ * call goes to `remotemedia.runtime_host` on the bridge's Python thread, one
+ * call per batch of items; a node's own exceptions come back as records and
+ * become `NodeInitializeError` / `NodeProcessError` / `NodeCleanupError` whose
+ * cause is a `PythonError` (type, message, traceback).
+ *
+ * @since 0.1.0
+ */
+import {
+  NodeCleanupError,
+  NodeInitializeError,
+  NodeProcessError,
+  NodeRef,
+  type Pipeline,
+  type RuntimeData as Data,
+  Transport,
+  TransportUnavailable
+} from "@remotemedia/core"
+import { type PyObject, type Python, pythonObject, RuntimeHost, start } from "@remotemedia/python-bridge"
+import { Config, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
+
+/**
+ * Options of the in-process transport.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface InprocOptions {
+  /** The virtual environment whose site-packages the interpreter uses (holding `remotemedia`). */
+  readonly venv?: string | undefined
+  /** Extra entries for `sys.path`. */
+  readonly paths?: ReadonlyArray<string> | undefined
+  /** Most items a source hands over per call. Default 64. */
+  readonly sourceChunkSize?: number | undefined
+  /** A source call returns early once this many ms have passed and it has items. Default 5. */
+  readonly sourceMaxWaitMs?: number | undefined
+}
+
+const OptionsSchema = Schema.Struct({
+  venv: Schema.optional(Schema.String),
+  paths: Schema.optional(Schema.Array(Schema.String)),
+  sourceChunkSize: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
+  sourceMaxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1)))
+})
+
+type RuntimeData = Data.RuntimeData
+
+const unavailable = (detail: string) => new TransportUnavailable({ transport: "inproc", packageName: "", detail })
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+type Loaded = { readonly object: PyObject; readonly isSource: boolean }
+
+/** The node's Python object: built, unpickled, or the caller's own. */
+const obtain = async (host: PyObject, { id, ref }: Pipeline.PipelineNode): Promise<PyObject> => {
+  if (NodeRef.isManifestNode(ref)) return host.callMethod("build_node", [ref.nodeType, ref.params, id])
+  if (NodeRef.isSerializedInstance(ref)) return host.callMethod("deserialize_instance", [ref.bytes])
+  const object = NodeRef.isPythonInstance(ref) ? pythonObject(ref) : undefined
+  if (object === undefined) {
+    throw new TypeError(`${NodeRef.describeValue(ref)} holds no Python object of this interpreter`)
+  }
+  return object
+}
+
+/** Obtains and initializes a node; throws the PythonError of a failure. */
+const open = async (host: PyObject, node: Pipeline.PipelineNode): Promise<Loaded> => {
+  const object = await obtain(host, node)
+  const info = await RuntimeHost.callJs<{ is_source: boolean; problem: string | null }>(host, "describe_node", [object])
+  if (info.problem !== null) throw new TypeError(info.problem)
+  const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, "initialize", [object])
+  if (error !== null) throw RuntimeHost.toPythonError(error)
+  return { object, isSource: info.is_source }
+}
+
+/** Runs a cleanup-like host call; failures go to the reporter, never to the scope. */
+const release = (host: PyObject, nodeId: string, method: string, object: PyObject, report: Transport.CleanupReporter) =>
+  Effect.promise(async () => {
+    const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, method, [object]).catch((e: unknown) => e)
+    if (error === null) return
+    const cause = error instanceof Error ? error : RuntimeHost.toPythonError(error as RuntimeHost.ErrorRecord)
+    report(new NodeCleanupError({ nodeId, cause }))
+  })
+
+const processError = (nodeId: string, record: RuntimeHost.ErrorRecord, fallbackIndex: number) =>
+  new NodeProcessError({ nodeId, itemIndex: record.index ?? fallbackIndex, cause: RuntimeHost.toPythonError(record) })
+
+const transform = (host: PyObject, nodeId: string, object: PyObject): Transport.TransformStage => ({
+  _tag: "Transform",
+  nodeIds: [nodeId],
+  process: (items, { firstIndex, recordItemTime }) =>
+    Effect.tryPromise({
+      try: () =>
+        RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, RuntimeHost.ErrorRecord | null, ReadonlyArray<number>?]>(
+          host,
+          recordItemTime ? "process_batch_timed" : "process_batch",
+          [object, items, firstIndex]
+        ),
+      catch: (cause) => new NodeProcessError({ nodeId, itemIndex: firstIndex, cause })
+    }).pipe(Effect.flatMap(([outputs, error, times]) => {
+      if (recordItemTime && times) for (const ms of times) recordItemTime(nodeId, ms)
+      if (error === null) return Effect.succeed(outputs)
+      const failure = processError(nodeId, error, firstIndex)
+      return Effect.fail(outputs.length > 0 ? new Transport.PartialBatch(outputs, failure) : failure)
+    }))
+})
+
+const source = (
+  host: PyObject,
+  nodeId: string,
+  object: PyObject,
+  report: Transport.CleanupReporter,
+  options: InprocOptions
+): Transport.SourceStage => {
+  const chunk = [options.sourceChunkSize ?? 64, (options.sourceMaxWaitMs ?? 5) / 1000] as const
+  const cursor = Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () => host.callMethod("start_source", [object]),
+      catch: (cause) => new NodeProcessError({ nodeId, itemIndex: 0, cause })
+    }),
+    (cursor) => release(host, nodeId, "close_source", cursor, report)
+  )
+  // Each step hands over a chunk; a failure is kept as the next state, so the
+  // items produced before it are emitted first.
+  const pull = (cursor: PyObject) => (failed: NodeProcessError | undefined) =>
+    failed
+      ? Effect.fail(failed)
+      : Effect.tryPromise({
+        try: () =>
+          RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, boolean, RuntimeHost.ErrorRecord | null]>(host, "next_chunk", [cursor, ...chunk]),
+        catch: (cause) => new NodeProcessError({ nodeId, itemIndex: 0, cause })
+      }).pipe(Effect.map(([items, done, error]) =>
+        [
+          items,
+          error !== null ? Option.some(processError(nodeId, error, 0)) : done ? Option.none() : Option.some(undefined)
+        ] as const
+      ))
+  return {
+    _tag: "Source",
+    nodeIds: [nodeId],
+    items: Stream.unwrap(
+      Effect.map(cursor, (c) => Stream.paginate<NodeProcessError | undefined, RuntimeData, NodeProcessError>(undefined, pull(c)))
+    )
+  }
+}
+
+const loadNode = (
+  host: PyObject,
+  node: Pipeline.PipelineNode,
+  report: Transport.CleanupReporter,
+  options: InprocOptions
+): Effect.Effect<Transport.Stage, NodeInitializeError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({ try: () => open(host, node), catch: (cause) => new NodeInitializeError({ nodeId: node.id, cause }) }),
+    ({ object }) => release(host, node.id, "cleanup", object, report)
+  ).pipe(Effect.map(({ isSource, object }) =>
+    isSource ? source(host, node.id, object, report, options) : transform(host, node.id, object)
+  ))
+
+/**
+ * Starts (or joins) the embedded interpreter and returns the transport. Fails
+ * with `TransportUnavailable` when Python cannot start or `remotemedia` cannot
+ * be imported.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options: InprocOptions = {}): Effect.Effect<Transport.Transport["Service"], TransportUnavailable> =>
+  Effect.gen(function*() {
+    const decoded = yield* Schema.decodeUnknownEffect(OptionsSchema)(options).pipe(
+      Effect.mapError((e) => unavailable(`invalid options: ${e.message}`))
+    )
+    const python: Python = yield* Effect.try({
+      try: () =>
+        start({
+          ...(decoded.venv === undefined ? {} : { venv: decoded.venv }),
+          ...(decoded.paths === undefined ? {} : { paths: decoded.paths })
+        }),
+      catch: (e) => unavailable(`the embedded Python interpreter cannot start: ${message(e)}`)
+    })
+    const host = yield* Effect.tryPromise({
+      try: () => RuntimeHost.runtimeHost(python),
+      catch: (e) =>
+        unavailable(`Python cannot import remotemedia.runtime_host (is the remotemedia package installed in the venv?): ${message(e)}`)
+    })
+    return {
+      name: "inproc",
+      load: (nodes, report) => Effect.forEach(nodes, (node) => loadNode(host, node, report, decoded))
+    }
+  })
+
+/**
+ * The transport as a layer providing core's `Transport` service.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: InprocOptions = {}): Layer.Layer<Transport.Transport, TransportUnavailable> =>
+  Layer.effect(Transport.Transport, make(options))
+
+/**
+ * The transport as a layer, its options read from `Config`.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerConfig = (config: Config.Wrap<InprocOptions>): Layer.Layer<Transport.Transport, TransportUnavailable> =>
+  Layer.effect(
+    Transport.Transport,
+    Config.unwrap(config).pipe(
+      Effect.mapError((e) => unavailable(`invalid configuration: ${e.message}`)),
+      Effect.flatMap(make)
+    )
+  )
+
+/**
+ * Promise form of {@link make}: starts the interpreter and resolves to the
+ * transport service (provide it as `Transport` to run pipelines on it).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const create = (options: InprocOptions = {}): Promise<Transport.Transport["Service"]> =>
+  Effect.runPromise(make(options))

@@ -1,0 +1,308 @@
+/**
+ * IpcTransport: core's `Transport` over `python -m remotemedia.worker`
+ * subprocesses. Consecutive Python nodes of a pipeline run fused in one
+ * worker (items go from node to node inside it, no round trip through
+ * TypeScript); `isolation: "process-per-node"` gives each its own process.
+ *
+ * Nodes reach a worker as manifest entries (built there by the registry),
+ * serialized instances (shipped as they are) or live Python objects (pickled
+ * here, in the parent, after their `cleanup()`: an unpicklable one fails
+ * before any process starts). The worker initializes each node once, runs
+ * the batches, and cleans each up once when the run's scope closes.
+ *
+ * Where the state lives: after a run, the worker's copy of an instance holds
+ * what processing did to it and goes away with the worker; the caller's
+ * object is the one cleaned up before shipping. `returnState: true` ships the
+ * worker's copy back after its cleanup and gives its state to the caller's
+ * object (and to `onState`).
+ *
+ * @since 0.1.0
+ */
+import { NodeCleanupError, NodeInitializeError, NodeRef, type Pipeline, Transport, TransportUnavailable } from "@remotemedia/core"
+import { Config, type Context, Effect, Layer, Schema, type Scope } from "effect"
+import { findPython, type PythonLocation } from "./Interpreter.js"
+import * as LiveInstance from "./LiveInstance.js"
+import { type LoadedNode, type LoadRequest, type RestartPolicy, Session } from "./Session.js"
+import { sourceStage, transformStage } from "./Stages.js"
+
+/**
+ * Options of the IPC transport. All but the callbacks may come from the
+ * `transportOptions` of `remotemedia.config.json`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface IpcOptions {
+  /** The Python interpreter. Default: env `REMOTEMEDIA_PYTHON`, else `<venv>/bin/python`, else `python3`. */
+  readonly python?: string | undefined
+  /** A virtual environment holding `remotemedia` (default: `VIRTUAL_ENV`, else the nearest `python/.venv`). */
+  readonly venv?: string | undefined
+  /** `fused` (default): consecutive Python nodes share one worker. `process-per-node`: one worker each. */
+  readonly isolation?: "fused" | "process-per-node" | undefined
+  /** Modules each worker imports at start (e.g. to register node types). */
+  readonly imports?: ReadonlyArray<string> | undefined
+  /** Modules whose classes manifests may name by qualified path. */
+  readonly allowedModules?: ReadonlyArray<string> | undefined
+  /** Extra environment variables for workers. */
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /** Working directory of workers (default: this process's). */
+  readonly cwd?: string | undefined
+  /** Longest time one item may spend in one node; the worker is stopped when it is exceeded. */
+  readonly itemTimeoutMs?: number | undefined
+  /** After a crash, start a new worker, re-ship its nodes and resend the batch, up to `maxRestarts` times. */
+  readonly restart?: RestartPolicy | undefined
+  /** Ship each instance's state back after its cleanup and give it to the caller's live object. */
+  readonly returnState?: boolean | undefined
+  /** Receives the worker copy's final state (pickled, after cleanup) when `returnState` is on. */
+  readonly onState?: ((nodeId: string, state: NodeRef.SerializedInstance) => void) | undefined
+  /** Called with each worker once it said hello (pid, versions); for monitoring and tests. */
+  readonly onWorker?: ((info: WorkerInfo) => void) | undefined
+  /** How long a worker may take to start (ms). Default 30 000. */
+  readonly startTimeoutMs?: number | undefined
+  /** How long one node's cleanup may take before its worker is killed (ms). Default 30 000. */
+  readonly cleanupTimeoutMs?: number | undefined
+  /** How long a worker may take to shut down before it is killed (ms). Default 5 000. */
+  readonly shutdownTimeoutMs?: number | undefined
+  /** Lines of a worker's stderr kept for crash reports. Default 50. */
+  readonly stderrTailLines?: number | undefined
+  /** Log level of worker stderr lines that carry none (print output). Default `Info`. */
+  readonly stderrLogLevel?: "Debug" | "Info" | "Warn" | "Error" | undefined
+  /** Most items a source hands over per request. Default 64. */
+  readonly sourceChunkSize?: number | undefined
+  /** A source request returns early once this many ms passed and it has items. Default 5. */
+  readonly sourceMaxWaitMs?: number | undefined
+  /** Advanced: the worker command after the interpreter (default `-m remotemedia.worker`). */
+  readonly workerCommand?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * A started worker, as `onWorker` sees it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface WorkerInfo {
+  readonly pid: number
+  readonly nodeIds: ReadonlyArray<string>
+  readonly python: string
+  readonly protocol: number
+}
+
+const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
+const OptionsSchema = Schema.Struct({
+  python: Schema.optional(Schema.String),
+  venv: Schema.optional(Schema.String),
+  isolation: Schema.optional(Schema.Literals(["fused", "process-per-node"])),
+  imports: Schema.optional(Schema.Array(Schema.String)),
+  allowedModules: Schema.optional(Schema.Array(Schema.String)),
+  env: Schema.optional(Schema.Record(Schema.String, Schema.String)),
+  cwd: Schema.optional(Schema.String),
+  itemTimeoutMs: Schema.optional(Positive),
+  restart: Schema.optional(Schema.Struct({ maxRestarts: Schema.Int.check(Schema.isGreaterThan(-1)) })),
+  returnState: Schema.optional(Schema.Boolean),
+  startTimeoutMs: Schema.optional(Positive),
+  shutdownTimeoutMs: Schema.optional(Positive),
+  cleanupTimeoutMs: Schema.optional(Positive),
+  stderrTailLines: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
+  stderrLogLevel: Schema.optional(Schema.Literals(["Debug", "Info", "Warn", "Error"])),
+  sourceChunkSize: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
+  sourceMaxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1))),
+  workerCommand: Schema.optional(Schema.Array(Schema.String))
+})
+
+interface Settings extends IpcOptions {
+  readonly interpreter: PythonLocation
+}
+
+const unavailable = (detail: string) => new TransportUnavailable({ transport: "ipc", packageName: "", detail })
+
+// ---------------------------------------------------------------------------
+// LOADING
+// ---------------------------------------------------------------------------
+
+interface Shipment {
+  readonly request: LoadRequest
+  readonly live: NodeRef.PythonInstance | undefined
+}
+
+/** The load request of each node, made in the parent before any worker starts. */
+const ship = (node: Pipeline.PipelineNode, slot: number): Effect.Effect<Shipment, NodeInitializeError> => {
+  const ref = node.ref
+  if (NodeRef.isManifestNode(ref)) {
+    return Effect.succeed({
+      request: { op: "load_manifest", slot, node_id: node.id, node_type: ref.nodeType, params: ref.params },
+      live: undefined
+    })
+  }
+  if (NodeRef.isSerializedInstance(ref)) {
+    return Effect.succeed({
+      request: { op: "load_instance", slot, node_id: node.id, class_name: ref.className, data: ref.bytes },
+      live: undefined
+    })
+  }
+  if (NodeRef.isPythonInstance(ref)) {
+    return Effect.tryPromise({
+      try: () => LiveInstance.ship(ref),
+      catch: (cause) => new NodeInitializeError({ nodeId: node.id, cause })
+    }).pipe(Effect.map((data) => ({
+      request: { op: "load_instance", slot, node_id: node.id, class_name: ref.className, data },
+      live: ref
+    })))
+  }
+  return Effect.fail(new NodeInitializeError({ nodeId: node.id, cause: new TypeError("not a Python node") }))
+}
+
+const levels = { DEBUG: "Debug", INFO: "Info", WARNING: "Warn", ERROR: "Error", CRITICAL: "Fatal" } as const
+
+const stderrLogger = (context: Context.Context<never>, settings: Settings, nodeIds: ReadonlyArray<string>) => {
+  const run = Effect.runSyncWith(context)
+  return (line: string, pid: number) => {
+    const prefix = /^(DEBUG|INFO|WARNING|ERROR|CRITICAL) /.exec(line)?.[1] as keyof typeof levels | undefined
+    const level = prefix ? levels[prefix] : settings.stderrLogLevel ?? "Info"
+    try {
+      run(Effect.logWithLevel(level)(line).pipe(Effect.annotateLogs({ worker: pid, nodes: nodeIds.join("+") })))
+    } catch {
+      // logging must never break the channel
+    }
+  }
+}
+
+const loadGroup = (
+  group: ReadonlyArray<Shipment>,
+  settings: Settings,
+  report: Transport.CleanupReporter,
+  context: Context.Context<never>
+) =>
+  Effect.gen(function*() {
+    const nodeIds = group.map((s) => s.request.node_id)
+    const session = yield* Effect.acquireRelease(
+      Session.open({
+        python: settings.interpreter.python,
+        command: settings.workerCommand,
+        workerArgs: [
+          ...(settings.imports ?? []).flatMap((m) => ["--import", m]),
+          ...(settings.allowedModules ?? []).flatMap((m) => ["--allow-module", m])
+        ],
+        env: { ...settings.interpreter.env, ...settings.env },
+        cwd: settings.cwd,
+        nodeIds,
+        stderrTailLines: settings.stderrTailLines ?? 50,
+        startTimeoutMs: settings.startTimeoutMs ?? 30_000,
+        onStderrLine: stderrLogger(context, settings, nodeIds)
+      }, {
+        restart: settings.restart,
+        shutdownMs: settings.shutdownTimeoutMs ?? 5_000,
+        onWorker: (w) =>
+          settings.onWorker?.({ pid: w.pid, nodeIds, python: w.hello?.python ?? "", protocol: w.hello?.protocol ?? 0 })
+      }).pipe(Effect.mapError((cause) => new NodeInitializeError({ nodeId: nodeIds[0]!, cause }))),
+      (s) => s.close()
+    )
+    const loaded: Array<LoadedNode> = []
+    for (const shipment of group) {
+      loaded.push(
+        yield* Effect.acquireRelease(
+          session.load(shipment.request).pipe(
+            Effect.mapError((cause) => new NodeInitializeError({ nodeId: shipment.request.node_id, cause }))
+          ),
+          (node) => cleanup(session, node, shipment.live, settings, report)
+        )
+      )
+    }
+    // A source node starts a new chain: a source in mid-pipeline stays visible to the executor.
+    const chains: Array<Array<LoadedNode>> = []
+    for (const node of loaded) {
+      if (node.isSource || chains.length === 0) chains.push([node])
+      else chains[chains.length - 1]!.push(node)
+    }
+    return chains.map((chain) => (chain[0]!.isSource ? sourceStage(session, chain, settings) : transformStage(session, chain, settings)))
+  })
+
+const cleanup = (
+  session: Session,
+  node: LoadedNode,
+  live: NodeRef.PythonInstance | undefined,
+  settings: Settings,
+  report: Transport.CleanupReporter
+) =>
+  session.cleanup(node, settings.returnState === true, settings.cleanupTimeoutMs ?? 30_000).pipe(
+    Effect.flatMap((state) =>
+      state === undefined ? Effect.void : Effect.tryPromise({
+        try: async () => {
+          const className = node.request.op === "load_instance" ? node.request.class_name : node.request.node_type
+          settings.onState?.(node.nodeId, NodeRef.serializedInstance({ bytes: state, name: node.nodeId, className, id: node.nodeId }))
+          if (live !== undefined) await LiveInstance.adoptState(live, state)
+        },
+        catch: (cause) => cause
+      })
+    ),
+    Effect.catch((cause) => Effect.sync(() => report(new NodeCleanupError({ nodeId: node.nodeId, cause }))))
+  )
+
+// ---------------------------------------------------------------------------
+// CONSTRUCTORS
+// ---------------------------------------------------------------------------
+
+/**
+ * Makes the transport service. Fails with `TransportUnavailable` when the
+ * options are invalid or the interpreter does not exist.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options: IpcOptions = {}): Effect.Effect<Transport.Transport["Service"], TransportUnavailable> =>
+  Effect.gen(function*() {
+    yield* Schema.decodeUnknownEffect(OptionsSchema)(options).pipe(
+      Effect.mapError((e) => unavailable(`invalid options: ${e.message}`))
+    )
+    const interpreter = yield* Effect.try({
+      try: () => findPython(options),
+      catch: (e) => unavailable((e as Error).message)
+    })
+    const settings: Settings = { ...options, interpreter }
+    return Transport.Transport.of({
+      name: "ipc",
+      load: (nodes, report) =>
+        Effect.gen(function*() {
+          const context = yield* Effect.context<never>()
+          // Everything is pickled here first: an unpicklable instance fails before any process starts.
+          const shipments = yield* Effect.forEach(nodes, ship)
+          const groups = settings.isolation === "process-per-node" ? shipments.map((s) => [s]) : [shipments]
+          const stages: Array<Transport.Stage> = []
+          for (const group of groups) stages.push(...(yield* loadGroup(group, settings, report, context)))
+          return stages
+        }) as Effect.Effect<ReadonlyArray<Transport.Stage>, NodeInitializeError, Scope.Scope>
+    })
+  })
+
+/**
+ * The transport as a layer providing core's `Transport` service.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: IpcOptions = {}): Layer.Layer<Transport.Transport, TransportUnavailable> =>
+  Layer.effect(Transport.Transport, make(options))
+
+/**
+ * The transport as a layer, its options read from `Config`.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerConfig = (config: Config.Wrap<IpcOptions>): Layer.Layer<Transport.Transport, TransportUnavailable> =>
+  Layer.effect(
+    Transport.Transport,
+    Config.unwrap(config).pipe(
+      Effect.mapError((e) => unavailable(`invalid configuration: ${e.message}`)),
+      Effect.flatMap(make)
+    )
+  )
+
+/**
+ * Promise form of {@link make}: resolves to the transport service (provide
+ * it as core's `Transport` to run pipelines on it).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const create = (options: IpcOptions = {}): Promise<Transport.Transport["Service"]> => Effect.runPromise(make(options))

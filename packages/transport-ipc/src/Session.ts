@@ -1,0 +1,202 @@
+/**
+ * Session: the nodes of one worker and the worker currently running them.
+ * It remembers how each node was loaded (the manifest entry or the pickled
+ * bytes), so with a restart policy a crashed worker is replaced, every node
+ * re-shipped and re-initialized, and the interrupted request sent again.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import type { CodecError } from "./Codec.js"
+import { CleanupTimeout, ProtocolError, PythonException, type WorkerCrashed, type WorkerStartError } from "./IpcError.js"
+import type { ErrorReply, Reply, Request } from "./Protocol.js"
+import { type SpawnOptions, Worker } from "./WorkerProcess.js"
+
+/**
+ * How to load one node in a worker.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type LoadRequest = Extract<Request, { readonly op: "load_manifest" | "load_instance" }>
+
+/**
+ * What a loaded node is.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface LoadedNode {
+  readonly slot: number
+  readonly nodeId: string
+  readonly isSource: boolean
+  readonly request: LoadRequest
+}
+
+/**
+ * Restart policy: after a crash, start a new worker, re-ship every node and
+ * send the interrupted batch again, at most `maxRestarts` times per session.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RestartPolicy {
+  readonly maxRestarts: number
+}
+
+/**
+ * Converts an `error` reply into the Python exception it reports.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const pythonException = (reply: ErrorReply): PythonException =>
+  new PythonException({
+    pyType: reply.type,
+    pyModule: reply.module ?? "builtins",
+    pyMessage: reply.message,
+    traceback: reply.traceback,
+    phase: reply.phase === "load" || reply.phase === "initialize" || reply.phase === "cleanup" ? reply.phase : "process",
+    nodeId: reply.node_id,
+    itemIndex: reply.index
+  })
+
+/**
+ * A worker and its nodes.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export class Session {
+  private restarts = 0
+  private readonly nodes: Array<LoadedNode> = []
+
+  private constructor(
+    private worker: Worker,
+    private readonly spawnOptions: SpawnOptions,
+    private readonly restart: RestartPolicy | undefined,
+    private readonly shutdownMs: number,
+    private readonly onWorker: (worker: Worker) => void
+  ) {}
+
+  /** Starts the session's first worker. */
+  static open(
+    spawnOptions: SpawnOptions,
+    options: {
+      readonly restart?: RestartPolicy | undefined
+      readonly shutdownMs: number
+      readonly onWorker: (worker: Worker) => void
+    }
+  ): Effect.Effect<Session, WorkerStartError> {
+    return Effect.map(Worker.start(spawnOptions), (worker) => {
+      options.onWorker(worker)
+      return new Session(worker, spawnOptions, options.restart, options.shutdownMs, options.onWorker)
+    })
+  }
+
+  /** The current worker. */
+  get current(): Worker {
+    return this.worker
+  }
+
+  /**
+   * Loads and initializes a node; a Python failure comes back as the
+   * `error` reply's exception.
+   */
+  load(request: LoadRequest): Effect.Effect<LoadedNode, PythonException | WorkerCrashed | ProtocolError | CodecError> {
+    return Effect.flatMap(this.worker.request(request, `loading node '${request.node_id}'`), (reply): Effect.Effect<LoadedNode, PythonException | ProtocolError> => {
+      if (reply.op === "error") return Effect.fail(pythonException(reply))
+      if (reply.op !== "loaded") return Effect.fail(this.unexpected(reply, "loaded"))
+      const node: LoadedNode = { slot: request.slot, nodeId: request.node_id, isSource: reply.is_source, request }
+      this.nodes.push(node)
+      return Effect.succeed(node)
+    })
+  }
+
+  /**
+   * Sends a request; when the worker crashed and the restart policy allows
+   * (`restartable`), replaces the worker and sends it again.
+   */
+  run(request: Request, during: string, restartable: boolean): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError> {
+    return Effect.suspend(() => this.worker.request(request, during)).pipe(
+      Effect.catchTag("WorkerCrashed", (crash) =>
+        restartable && this.restart !== undefined && this.restarts < this.restart.maxRestarts
+          ? Effect.andThen(this.respawn(crash), Effect.suspend(() => this.run(request, during, restartable)))
+          : Effect.fail(crash))
+    )
+  }
+
+  /** Replaces a crashed worker and reloads every node; fails with the crash if that fails. */
+  private respawn(crash: WorkerCrashed): Effect.Effect<void, WorkerCrashed> {
+    const self = this
+    return Effect.gen(function*() {
+      self.restarts++
+      yield* Effect.logWarning(
+        `${crash.message}; restarting it (restart ${self.restarts} of ${self.restart!.maxRestarts}) and re-shipping its nodes`
+      )
+      const worker = yield* Worker.start(self.spawnOptions)
+      self.worker = worker
+      self.onWorker(worker)
+      for (const node of self.nodes) {
+        const reply = yield* worker.request(node.request, `reloading node '${node.nodeId}'`)
+        if (reply.op !== "loaded") {
+          const why = reply.op === "error" ? pythonException(reply).message : `unexpected '${reply.op}'`
+          return yield* Effect.fail(new Error(`node '${node.nodeId}' cannot be reloaded: ${why}`))
+        }
+      }
+    }).pipe(
+      Effect.catch((e) =>
+        Effect.andThen(
+          Effect.logError(`restarting the worker failed: ${e instanceof Error ? e.message : String(e)}`),
+          Effect.fail(crash)
+        )
+      )
+    )
+  }
+
+  /**
+   * Cleans up a node in the current worker; the reply's `state` with
+   * `returnState`. A worker that does not answer within `timeoutMs` (still
+   * busy with an abandoned batch, or stuck) is killed.
+   */
+  cleanup(
+    node: LoadedNode,
+    returnState: boolean,
+    timeoutMs: number
+  ): Effect.Effect<Uint8Array | undefined, PythonException | WorkerCrashed | ProtocolError | CodecError | CleanupTimeout> {
+    const worker = this.worker
+    const request = worker.request({ op: "cleanup", slot: node.slot, return_state: returnState }, `cleanup of '${node.nodeId}'`).pipe(
+      Effect.timeoutOrElse({
+        duration: timeoutMs,
+        orElse: () =>
+          Effect.suspend(() => {
+            worker.kill()
+            return Effect.fail(new CleanupTimeout({ nodeId: node.nodeId, timeoutMs }))
+          })
+      })
+    )
+    return Effect.flatMap(
+      request,
+      (reply): Effect.Effect<Uint8Array | undefined, PythonException | ProtocolError> => {
+        if (reply.op === "error") return Effect.fail(pythonException(reply))
+        if (reply.op !== "ok") return Effect.fail(this.unexpected(reply, "ok"))
+        return Effect.succeed(reply.state)
+      }
+    )
+  }
+
+  /** Shuts the current worker down (never fails). */
+  close(): Effect.Effect<void> {
+    return this.worker.shutdown(this.shutdownMs)
+  }
+
+  private unexpected(reply: Reply, expected: string): ProtocolError {
+    this.worker.kill()
+    return new ProtocolError({
+      pid: this.worker.pid,
+      detectedBy: "parent",
+      detail: `expected '${expected}', got '${reply.op}'`
+    })
+  }
+}
+

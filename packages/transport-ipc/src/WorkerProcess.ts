@@ -1,0 +1,358 @@
+/**
+ * WorkerProcess: one `python -m remotemedia.worker` subprocess and its
+ * channel. Spawns it with two dedicated pipes (fd 3: requests, fd 4:
+ * replies), waits for `hello`, sends requests and matches replies by `seq`,
+ * turns its stderr into log records (keeping the last lines for crash
+ * reports), and notices at once when it dies: every request in flight then
+ * fails with `WorkerCrashed` (exit code or signal, last stderr lines).
+ *
+ * @since 0.1.0
+ */
+import { type ChildProcess, spawn as spawnChild } from "node:child_process"
+import type { Readable, Writable } from "node:stream"
+import { Effect } from "effect"
+import { CodecError, decode, encodeFrame } from "./Codec.js"
+import { FrameDecoder } from "./Framing.js"
+import { ProtocolError, WorkerCrashed, WorkerStartError } from "./IpcError.js"
+import { type Hello, invalidReason, PROTOCOL_VERSION, type Reply, type Request } from "./Protocol.js"
+
+/**
+ * How to start a worker.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SpawnOptions {
+  /** The interpreter. */
+  readonly python: string
+  /** Arguments after the interpreter; default `-m remotemedia.worker` plus the protocol flags. */
+  readonly command?: ReadonlyArray<string> | undefined
+  /** Extra worker flags (`--import`, `--allow-module`, ...). */
+  readonly workerArgs?: ReadonlyArray<string> | undefined
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+  readonly cwd?: string | undefined
+  /** The nodes it will run, for messages. */
+  readonly nodeIds: ReadonlyArray<string>
+  /** Lines of stderr kept for crash reports. */
+  readonly stderrTailLines: number
+  /** How long the worker may take to say hello. */
+  readonly startTimeoutMs: number
+  /** Called with each stderr line as it arrives. */
+  readonly onStderrLine?: ((line: string, pid: number) => void) | undefined
+  /** Frames announcing more bytes than this are a protocol error. */
+  readonly maxFrameBytes?: number | undefined
+}
+
+type Outcome = { readonly _tag: "Reply"; readonly reply: Reply } | { readonly _tag: "Failure"; readonly error: WorkerCrashed | ProtocolError }
+
+interface Pending {
+  readonly during: string
+  readonly resolve: (outcome: Outcome) => void
+}
+
+/**
+ * A running worker.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export class Worker {
+  private seq = 0
+  private readonly pending = new Map<number, Pending>()
+  private readonly abandoned = new Set<number>()
+  private readonly tail: Array<string> = []
+  private failure: WorkerCrashed | ProtocolError | undefined
+  private exit: { readonly code: number | null; readonly signal: string | null } | undefined
+  private readonly exitWaiters: Array<() => void> = []
+  private expectingExit = false
+  private truncated: string | undefined
+  private onHello: ((hello: Hello | WorkerStartError) => void) | undefined
+  /** The worker's `hello`, once received. */
+  hello: Hello | undefined
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly options: SpawnOptions,
+    readonly command: ReadonlyArray<string>
+  ) {
+    const requests = child.stdio[3] as Writable
+    const replies = child.stdio[4] as Readable
+    const decoder = new FrameDecoder(options.maxFrameBytes)
+    requests.on("error", () => {}) // EPIPE after a crash: reported through "exit"
+    replies.on("data", (chunk: Uint8Array) => {
+      if (this.failure) return
+      let frames: Array<Uint8Array>
+      try {
+        frames = decoder.push(chunk)
+      } catch (e) {
+        return this.protocolViolation((e as Error).message)
+      }
+      for (const frame of frames) this.receive(frame)
+    })
+    replies.on("end", () => {
+      try {
+        decoder.end()
+      } catch (e) {
+        // Cut short by a crash (a signal) or by a worker that wrote half a frame and exited:
+        // the exit status decides which it was.
+        this.truncated = (e as Error).message
+        if (this.exit !== undefined && this.exit.signal === null) this.protocolViolation(this.truncated)
+      }
+    })
+    replies.on("error", () => {})
+    let partial = ""
+    child.stderr!.setEncoding("utf8")
+    child.stderr!.on("data", (text: string) => {
+      const lines = (partial + text).split("\n")
+      partial = lines.pop() ?? ""
+      for (const line of lines) this.line(line)
+    })
+    child.stderr!.on("end", () => {
+      if (partial !== "") this.line(partial)
+      partial = ""
+    })
+    child.on("exit", (code, signal) => this.exited(code, signal))
+  }
+
+  /** The worker's process id. */
+  get pid(): number {
+    return this.hello?.pid ?? this.child.pid ?? -1
+  }
+
+  /** Whether the process is still running and the channel usable. */
+  get alive(): boolean {
+    return this.exit === undefined && this.failure === undefined
+  }
+
+  /** The last stderr lines, oldest first. */
+  stderrTail(): ReadonlyArray<string> {
+    return [...this.tail]
+  }
+
+  // -- starting -------------------------------------------------------------
+
+  /**
+   * Starts a worker and waits for its `hello`. Interrupting kills it.
+   */
+  static start(options: SpawnOptions): Effect.Effect<Worker, WorkerStartError> {
+    const args = [
+      ...(options.command ?? ["-m", "remotemedia.worker"]),
+      "--in-fd",
+      "3",
+      "--out-fd",
+      "4",
+      "--parent-pid",
+      String(process.pid),
+      ...(options.workerArgs ?? [])
+    ]
+    const command = [options.python, ...args]
+    return Effect.callback<Worker, WorkerStartError>((resume) => {
+      let child: ChildProcess
+      try {
+        child = spawnChild(options.python, args, {
+          stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+          cwd: options.cwd,
+          env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env } as NodeJS.ProcessEnv
+        })
+      } catch (e) {
+        resume(Effect.fail(new WorkerStartError({ command, detail: (e as Error).message, stderrTail: [] })))
+        return
+      }
+      const worker = new Worker(child, options, command)
+      let settled = false
+      const settle = (outcome: Hello | WorkerStartError) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        worker.onHello = undefined
+        if (outcome instanceof WorkerStartError) {
+          worker.kill()
+          resume(Effect.fail(outcome))
+        } else resume(Effect.succeed(worker))
+      }
+      const fail = (detail: string) => new WorkerStartError({ command, detail, stderrTail: worker.stderrTail() })
+      const timer = setTimeout(() => settle(fail(`no hello within ${options.startTimeoutMs} ms`)), options.startTimeoutMs)
+      child.on("error", (e) => settle(fail(e.message)))
+      worker.onHello = settle
+      worker.startFailure = (detail) => settle(fail(detail))
+      return Effect.sync(() => {
+        if (!settled) {
+          settled = true
+          clearTimeout(timer)
+          worker.kill()
+        }
+      })
+    })
+  }
+
+  private startFailure: ((detail: string) => void) | undefined
+
+  // -- receiving ------------------------------------------------------------
+
+  private receive(frame: Uint8Array): void {
+    let message: unknown
+    try {
+      message = decode(frame)
+    } catch (e) {
+      return this.protocolViolation(e instanceof CodecError ? e.message : String(e))
+    }
+    const invalid = invalidReason(message)
+    if (invalid !== undefined) return this.protocolViolation(invalid)
+    const m = message as Hello | Reply
+    if (m.op === "hello") {
+      if (this.hello !== undefined) return this.protocolViolation("a second hello")
+      if (m.protocol !== PROTOCOL_VERSION) {
+        this.startFailure?.(`the worker speaks protocol ${m.protocol}, this client ${PROTOCOL_VERSION}`)
+        return
+      }
+      this.hello = m
+      this.onHello?.(m)
+      return
+    }
+    if (this.hello === undefined) return this.protocolViolation(`'${m.op}' before hello`)
+    if (m.op === "error" && m.phase === "protocol") {
+      return this.fail(new ProtocolError({ pid: this.pid, detectedBy: "worker", detail: m.message }), true)
+    }
+    const seq = m.seq as number
+    const waiting = this.pending.get(seq)
+    if (waiting === undefined) {
+      if (this.abandoned.delete(seq)) return // the caller stopped waiting (interrupted)
+      return this.protocolViolation(`reply '${m.op}' for unknown request ${seq}`)
+    }
+    this.pending.delete(seq)
+    if (m.op === "error" && m.phase === "timeout") this.expectingExit = true
+    waiting.resolve({ _tag: "Reply", reply: m })
+  }
+
+  private line(line: string): void {
+    this.tail.push(line)
+    if (this.tail.length > this.options.stderrTailLines) this.tail.shift()
+    this.options.onStderrLine?.(line, this.pid)
+  }
+
+  private protocolViolation(detail: string): void {
+    if (this.hello === undefined && this.startFailure) {
+      this.startFailure(`protocol error before hello: ${detail}`)
+      return
+    }
+    this.fail(new ProtocolError({ pid: this.pid, detectedBy: "parent", detail }), true)
+  }
+
+  private fail(error: WorkerCrashed | ProtocolError, kill: boolean): void {
+    if (this.failure) return
+    this.failure = error
+    for (const [, p] of this.pending) p.resolve({ _tag: "Failure", error })
+    this.pending.clear()
+    if (kill) this.kill()
+  }
+
+  private exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exit = { code, signal }
+    if (this.hello === undefined) {
+      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
+      // stderr may still be draining: give it a moment so the report carries the traceback
+      setTimeout(() => this.startFailure?.(`the worker ${how} before saying hello`), 30).unref()
+    } else if (this.pending.size > 0 || !this.expectingExit) {
+      const during = [...this.pending.values()][0]?.during ?? "idle time"
+      const crashed = () =>
+        new WorkerCrashed({
+          pid: this.pid,
+          nodeIds: [...this.options.nodeIds],
+          exitCode: code,
+          signal,
+          stderrTail: this.stderrTail(),
+          during
+        })
+      const report = () =>
+        this.truncated !== undefined && signal === null ? this.protocolViolation(this.truncated) : this.fail(crashed(), false)
+      // stderr and the reply stream may still be draining: give them a moment
+      if (this.pending.size > 0) setTimeout(report, 20).unref()
+      else report()
+    }
+    for (const w of this.exitWaiters.splice(0)) w()
+  }
+
+  // -- requests -------------------------------------------------------------
+
+  /**
+   * Sends one request and waits for its reply (an `error` reply is a value
+   * here; the caller maps it). Fails when the worker dies or breaks the
+   * protocol first, or when the request cannot be encoded.
+   */
+  request(request: Request, during: string): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError> {
+    return Effect.suspend((): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError> => {
+      if (this.failure) return Effect.fail(this.failure)
+      if (this.exit) return Effect.fail(this.crashedNow(during))
+      const seq = ++this.seq
+      let frame: Uint8Array
+      try {
+        frame = encodeFrame({ ...request, seq })
+      } catch (e) {
+        return Effect.fail(e instanceof CodecError ? e : new CodecError(String(e)))
+      }
+      return Effect.callback<Reply, WorkerCrashed | ProtocolError>((resume) => {
+        this.pending.set(seq, {
+          during,
+          resolve: (o) => resume(o._tag === "Reply" ? Effect.succeed(o.reply) : Effect.fail(o.error))
+        })
+        ;(this.child.stdio[3] as Writable).write(frame)
+        return Effect.sync(() => {
+          if (this.pending.delete(seq)) this.abandoned.add(seq)
+        })
+      })
+    })
+  }
+
+  private crashedNow(during: string): WorkerCrashed {
+    return new WorkerCrashed({
+      pid: this.pid,
+      nodeIds: [...this.options.nodeIds],
+      exitCode: this.exit?.code ?? null,
+      signal: this.exit?.signal ?? null,
+      stderrTail: this.stderrTail(),
+      during
+    })
+  }
+
+  // -- stopping -------------------------------------------------------------
+
+  /** Sends SIGKILL (no-op once it exited). */
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (this.exit === undefined) {
+      try {
+        this.child.kill(signal)
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Resolves once the process has exited (and been reaped). */
+  waitExit(): Effect.Effect<void> {
+    return Effect.callback<void>((resume) => {
+      if (this.exit !== undefined) return resume(Effect.void)
+      this.exitWaiters.push(() => resume(Effect.void))
+    })
+  }
+
+  /**
+   * Asks the worker to shut down, waits up to `graceMs` for it to exit,
+   * then kills it. Never fails.
+   */
+  shutdown(graceMs: number): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      if (self.exit !== undefined) return
+      self.expectingExit = true
+      if (self.alive) {
+        yield* self.request({ op: "shutdown" }, "shutdown").pipe(Effect.timeout(graceMs), Effect.ignore)
+      }
+      yield* self.waitExit().pipe(Effect.timeout(graceMs), Effect.ignore)
+      if (self.exit === undefined) {
+        self.kill()
+        yield* self.waitExit()
+      }
+      ;(self.child.stdio[3] as Writable).destroy()
+    })
+  }
+}

@@ -1,0 +1,132 @@
+// The shared test vectors of PROTOCOL.md, both directions, plus reply validation.
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
+import { decode, encodeFrame, PickledObject } from "../src/Codec.js"
+import { FrameDecoder } from "../src/Framing.js"
+import { invalidReason } from "../src/Protocol.js"
+import { hex, loadVectors, tag, unhex, untag, vectorsDir } from "./vectors.js"
+
+const pythonVectors = loadVectors("python_to_ts")
+const fraction = (pythonVectors.find((v) => v.name === "result_pickled_object")!.message as any).outputs[0].$pickle
+
+const everyKind = [
+  "héllo 🎧 wörld",
+  "",
+  0,
+  -1,
+  127,
+  128,
+  -33,
+  65535,
+  2 ** 31,
+  2 ** 40,
+  -(2 ** 40),
+  Number.MAX_SAFE_INTEGER,
+  2n ** 53n + 1n,
+  2n ** 63n - 1n,
+  -(2n ** 63n),
+  2n ** 64n - 1n,
+  2n ** 64n,
+  -(2n ** 64n) - 5n,
+  2n ** 100n,
+  1.5,
+  -0.25,
+  1e300,
+  NaN,
+  Infinity,
+  -Infinity,
+  true,
+  false,
+  null,
+  undefined,
+  Uint8Array.from({ length: 256 }, (_, i) => i),
+  new Uint8Array(0),
+  [1, [2, [3]], []],
+  { type: "audio", samples: [0.5], nested: { k: [null] } },
+  {},
+  new Tensor(Float32Array.from([0, 1, 2, 3, 4, 5]), [2, 3]),
+  new Tensor(Float64Array.from([-1.5, 2.25])),
+  new Tensor(Int8Array.from([-128, 127])),
+  new Tensor(Int16Array.from([1, -2])),
+  new Tensor(Int32Array.from([-(2 ** 31), 2 ** 31 - 1])),
+  new Tensor(BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n])),
+  new Tensor(Uint8Array.from([0, 255])),
+  new Tensor(Uint16Array.from([65535])),
+  new Tensor(Uint32Array.from([2 ** 32 - 1])),
+  new Tensor(BigUint64Array.from([2n ** 64n - 1n])),
+  new Tensor(new Float32Array(0), [0, 3]),
+  new Audio(Float32Array.from([0, 0.5, -0.5, 1]), 16000, 2),
+  new VideoFrame(Uint8Array.from({ length: 12 }, (_, i) => i), 2, 2, "rgb24"),
+  new VideoFrame(new Uint8Array(6).fill(7), 2, 2, "yuv420p"),
+  new PickledObject(fraction.type_name, unhex(fraction.data))
+]
+
+/** The requests this encoder writes to vectors/ts_to_python.json. */
+const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+  ["load_manifest", { op: "load_manifest", slot: 0, node_id: "scale", node_type: "Scale", params: { factor: 3, opts: { type: "x" } }, seq: 1 }],
+  ["load_instance", { op: "load_instance", slot: 1, node_id: "acc", class_name: "my_nodes.Acc", data: Uint8Array.from([0x80, 5, 0x4e, 0x2e]), seq: 2 }],
+  ["process_every_kind", { op: "process", slots: [0, 1], items: everyKind, first_index: 0, timed: false, item_timeout_ms: undefined, seq: 3 }],
+  ["process_timed_with_timeout", { op: "process", slots: [0], items: [1], first_index: 64, timed: true, item_timeout_ms: 250, seq: 4 }],
+  ["pull", { op: "pull", slots: [2, 3], max_items: 64, max_wait_ms: 5, item_timeout_ms: undefined, seq: 5 }],
+  ["end", { op: "end", slots: [2, 3], seq: 6 }],
+  ["cleanup", { op: "cleanup", slot: 1, return_state: true, seq: 7 }],
+  ["shutdown", { op: "shutdown", seq: 8 }]
+]
+
+describe("shared vectors", () => {
+  if (process.env["UPDATE_VECTORS"] === "1") {
+    const document = {
+      direction: "ts_to_python",
+      protocol: 1,
+      about: "frames written by the TypeScript encoder; see PROTOCOL.md, 'Test vectors'",
+      vectors: tsToPython.map(([name, message]) => ({ name, frame: hex(encodeFrame(message)), message: tag(message) }))
+    }
+    writeFileSync(join(vectorsDir, "ts_to_python.json"), JSON.stringify(document, null, 1) + "\n")
+  }
+
+  const tsVectors = loadVectors("ts_to_python")
+
+  it("ts_to_python: the file lists exactly the messages this suite defines", () => {
+    assert.deepStrictEqual(tsVectors.map((v) => v.name), tsToPython.map(([name]) => name))
+  })
+
+  for (const [name, message] of tsToPython) {
+    it(`ts_to_python ${name}: the encoder writes the exact frame`, () => {
+      const vector = tsVectors.find((v) => v.name === name)!
+      assert.strictEqual(hex(encodeFrame(message)), vector.frame)
+      assert.deepStrictEqual(tag(message), vector.message)
+    })
+  }
+
+  for (const vector of pythonVectors) {
+    it(`python_to_ts ${vector.name}: the frame decodes to its message`, () => {
+      const frames = new FrameDecoder().push(unhex(vector.frame))
+      assert.strictEqual(frames.length, 1)
+      const decoded = decode(frames[0]!)
+      assert.deepStrictEqual(decoded, untag(vector.message))
+      assert.strictEqual(invalidReason(decoded), undefined)
+    })
+  }
+
+  it("python_to_ts: integers up to 2^53 decode as numbers, beyond as bigints", () => {
+    const body = new FrameDecoder().push(unhex(pythonVectors.find((v) => v.name === "result_every_kind")!.frame))[0]!
+    const outputs = (decode(body) as { outputs: ReadonlyArray<unknown> }).outputs
+    assert.strictEqual(outputs[9], 2 ** 53)
+    assert.strictEqual(outputs[10], 2n ** 53n + 1n)
+    assert.strictEqual(outputs[16], 2n ** 100n)
+  })
+})
+
+describe("Protocol.invalidReason", () => {
+  it("accepts every reply shape and rejects broken ones with a reason", () => {
+    assert.strictEqual(invalidReason({ op: "ok", seq: 1 }), undefined)
+    assert.strictEqual(invalidReason({ op: "result", seq: 1, outputs: [] }), undefined)
+    assert.match(invalidReason([1])!, /must be a map/)
+    assert.match(invalidReason({ op: "dance", seq: 1 })!, /unknown message op "dance"/)
+    assert.match(invalidReason({ op: "result", seq: 1 })!, /'outputs'/)
+    assert.match(invalidReason({ op: "ok" })!, /'seq'/)
+    assert.match(invalidReason({ op: "error", seq: 1, phase: "nap", type: "", message: "", traceback: "" })!, /'phase'/)
+  })
+})

@@ -1,0 +1,11 @@
+// Build config for @remotemedia/transport-ipc: ESM + CJS + declarations.
+import { defineConfig } from "tsup"
+
+export default defineConfig({
+  entry: ["src/index.ts"],
+  format: ["esm", "cjs"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20"
+})

@@ -1,0 +1,7 @@
+"""``python -m remotemedia.worker``: see :func:`remotemedia.worker.main.main`."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

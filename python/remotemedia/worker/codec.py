@@ -1,0 +1,351 @@
+"""RuntimeData <-> msgpack, as PROTOCOL.md ("Data encoding") specifies.
+
+Plain values use msgpack's own types: str, int (64-bit), float, bool, None,
+bytes (bin), lists and dicts. Everything else is an extension value:
+
+====  ===========  ==================================================
+code  Python       payload
+====  ===========  ==================================================
+1     np.ndarray   media layout: header ``[dtype, shape]``, raw little-endian elements
+2     Audio        media layout: header ``[sample_rate, channels]``, float32 samples
+3     VideoFrame   media layout: header ``[width, height, format]``, pixel bytes
+4     any object   media layout: header ``[type_name]``, a cloudpickle of the object
+66    int          two's-complement big-endian bytes (ints beyond 64 bits)
+====  ===========  ==================================================
+
+The media layout is ``u32 O | msgpack header | zero padding | raw bytes from
+offset O``. msgpack hands an extension's payload to the hook as one ``bytes``
+object, so the raw part becomes a numpy array with :func:`numpy.frombuffer`
+and no further copy (8-aligned when the sender made O a multiple of 8, since
+CPython aligns ``bytes`` contents to 16). Arrays decoded this way are
+read-only views.
+
+Sending, large raw parts (:data:`BLOB_THRESHOLD` bytes and up) are never
+copied: :func:`encode_parts` packs the message with a small placeholder in
+their place, then splices the array's own memory in as a separate buffer for
+``os.writev``, choosing O so the raw bytes start 8-aligned from the start of
+the frame body (the TypeScript side reads a large frame into a buffer of its
+own and takes typed-array views of it).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, Final
+
+import cloudpickle
+import msgpack
+import numpy as np
+
+from ..data import Audio, VideoFrame
+
+__all__ = [
+    "EXT_AUDIO",
+    "EXT_BIGINT",
+    "EXT_PICKLE",
+    "EXT_TENSOR",
+    "EXT_VIDEO",
+    "TENSOR_DTYPES",
+    "CodecError",
+    "BLOB_THRESHOLD",
+    "decode",
+    "encode",
+    "encode_parts",
+]
+
+EXT_TENSOR: Final = 1
+EXT_AUDIO: Final = 2
+EXT_VIDEO: Final = 3
+EXT_PICKLE: Final = 4
+EXT_BIGINT: Final = 0x42
+
+TENSOR_DTYPES: Final = frozenset(
+    {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+)
+"""The element types that cross as tensors (the TypeScript ``DType`` names); other arrays pickle."""
+
+BLOB_THRESHOLD: Final = 64 * 1024
+"""Raw parts of at least this many bytes are sent from their own memory, without a copy."""
+
+_U32 = struct.Struct(">I")
+_LITTLE = sys.byteorder == "little"
+_TOKEN: Final = b"\xc1RMBLOB" + os.urandom(9)  # 16 bytes no encoding produces by chance
+
+
+class CodecError(ValueError):
+    """A value could not be encoded, or bytes are not a valid encoding."""
+
+
+# ---------------------------------------------------------------------------
+# MEDIA LAYOUT
+#
+# The one payload shape of extensions 1-4: the offset of the raw bytes, a
+# small msgpack header, zero padding, then the raw bytes.
+# ---------------------------------------------------------------------------
+
+
+def _header(header: list[Any]) -> bytes:
+    packed: bytes = msgpack.packb(header, use_bin_type=True)
+    return packed
+
+
+def _media_payload(header: list[Any], raw: Any) -> bytes:
+    """A payload with its raw bytes at the first multiple of 8 after the header."""
+    head = _header(header)
+    offset = 4 + len(head)
+    offset += -offset % 8
+    return b"".join((_U32.pack(offset), head, b"\0" * (offset - 4 - len(head)), raw))
+
+
+def _split_media(data: bytes) -> tuple[list[Any], int]:
+    if len(data) < 4:
+        raise CodecError(f"extension payload of {len(data)} bytes is shorter than its header")
+    (offset,) = _U32.unpack_from(data)
+    if not 5 <= offset <= len(data):
+        raise CodecError(f"extension raw offset {offset} is outside its {len(data)}-byte payload")
+    try:
+        header = msgpack.unpackb(data[4:offset], raw=False)
+    except msgpack.ExtraData as extra:  # the zero padding after the header
+        header = extra.unpacked
+    except Exception as exc:
+        raise CodecError(f"invalid extension header ({exc})") from exc
+    if not isinstance(header, list):
+        raise CodecError(f"extension header must be an array, got {type(header).__name__}")
+    return header, offset
+
+
+# -- large raw parts: placeholders while packing, spliced in afterwards ------
+
+_blobs = threading.local()
+
+
+def _media(code: int, header: list[Any], raw: Any) -> msgpack.ExtType:
+    """The extension for a media value; a placeholder when its raw part is large."""
+    size = memoryview(raw).nbytes
+    pending: list[tuple[bytes, Any]] | None = getattr(_blobs, "pending", None)
+    if pending is None or size < BLOB_THRESHOLD:
+        return msgpack.ExtType(code, _media_payload(header, raw))
+    head = _header(header)
+    marker = _TOKEN + _U32.pack(len(pending))
+    pending.append((head, raw))
+    return msgpack.ExtType(code, marker)
+
+
+def _splice(packed: bytes, pending: list[tuple[bytes, Any]]) -> list[Any]:
+    """Replace each placeholder extension by its real header, offset and raw memory."""
+    parts: list[Any] = []
+    view = memoryview(packed)
+    position = 0  # in ``packed``
+    written = 0  # bytes of the real body so far
+    for index, (head, raw) in enumerate(pending):
+        at = packed.index(_TOKEN + _U32.pack(index), position)
+        # The placeholder payload is 20 bytes, so msgpack wrote an ext8 header: c7 14 <code>.
+        ext_start = at - 3
+        if packed[ext_start] != 0xC7 or packed[ext_start + 1] != 20:
+            raise CodecError("internal error: unexpected placeholder encoding")
+        code = packed[at - 1]
+        parts.append(view[position:ext_start])
+        written += ext_start - position
+        raw_view = memoryview(raw).cast("B")
+        payload_start = written + 6  # after the ext32 header
+        offset = 4 + len(head)
+        offset += -(payload_start + offset) % 8  # raw bytes 8-aligned in the frame body
+        length = offset + raw_view.nbytes
+        if length > 0xFFFF_FFFF:
+            raise CodecError(f"a value of {raw_view.nbytes} bytes does not fit in one frame")
+        prefix = b"".join((
+            b"\xc9", _U32.pack(length), bytes((code,)),
+            _U32.pack(offset), head, b"\0" * (offset - 4 - len(head)),
+        ))
+        parts.append(prefix)
+        parts.append(raw_view)
+        written += len(prefix) + raw_view.nbytes
+        position = at + 20
+    parts.append(view[position:])
+    return parts
+
+
+# ---------------------------------------------------------------------------
+# ENCODING
+# ---------------------------------------------------------------------------
+
+
+def _type_name(obj: object) -> str:
+    cls = type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def _encode_tensor(array: np.ndarray[Any, Any]) -> msgpack.ExtType | None:
+    dtype = array.dtype
+    if dtype.name not in TENSOR_DTYPES:
+        return None
+    if dtype.byteorder == ">" or (dtype.byteorder == "=" and not _LITTLE):
+        array = array.astype(dtype.newbyteorder("<"))
+    array = np.ascontiguousarray(array)
+    raw = memoryview(array).cast("B") if array.size else b""  # type: ignore[arg-type]
+    return _media(EXT_TENSOR, [dtype.name, list(array.shape)], raw)
+
+
+def _encode_pickle(obj: object) -> msgpack.ExtType:
+    # Plain cloudpickle: classes of modules the worker imported go by reference (so the next
+    # worker, which can import them too, gets the same class); dynamic ones by value.
+    sink = io.BytesIO()
+    try:
+        cloudpickle.dump(obj, sink, protocol=5)
+    except Exception as exc:
+        raise CodecError(
+            f"cannot send a {_type_name(obj)} to TypeScript: it has no msgpack form and cannot be "
+            f"pickled ({type(exc).__name__}: {exc})"
+        ) from exc
+    return _media(EXT_PICKLE, [_type_name(obj)], sink.getbuffer())
+
+
+def _default(obj: Any) -> Any:
+    """msgpack's hook for values it has no native form for."""
+    if isinstance(obj, int) and not isinstance(obj, bool):  # beyond 64 bits
+        length = (obj.bit_length() + 8) // 8
+        return msgpack.ExtType(EXT_BIGINT, obj.to_bytes(length, "big", signed=True))
+    if isinstance(obj, np.ndarray):
+        tensor = _encode_tensor(obj)
+        return tensor if tensor is not None else _encode_pickle(obj)
+    if isinstance(obj, Audio):
+        raw = memoryview(obj.samples).cast("B") if obj.samples.size else b""  # type: ignore[arg-type]
+        return _media(EXT_AUDIO, [obj.sample_rate, obj.channels], raw)
+    if isinstance(obj, VideoFrame):
+        return _media(EXT_VIDEO, [obj.width, obj.height, obj.format], obj.data)
+    if isinstance(obj, (np.bool_, np.integer, np.floating)):
+        return obj.item()  # numpy scalars travel as the plain Python value
+    return _encode_pickle(obj)
+
+
+def _make_packer() -> msgpack.Packer:
+    return msgpack.Packer(default=_default, use_bin_type=True, datetime=False)
+
+
+_local = threading.local()
+
+
+def _pack(value: Any) -> bytes:
+    packer: msgpack.Packer | None = getattr(_local, "packer", None)
+    if packer is None:
+        packer = _local.packer = _make_packer()
+    try:
+        result: bytes = packer.pack(value)
+    except CodecError:
+        packer.reset()
+        raise
+    except Exception as exc:
+        packer.reset()
+        raise CodecError(f"cannot encode value ({type(exc).__name__}: {exc})") from exc
+    return result
+
+
+def encode(value: Any) -> bytes:
+    """Encode one value (a message or RuntimeData) as msgpack, in one ``bytes``."""
+    return _pack(value)
+
+
+def encode_parts(value: Any) -> list[Any]:
+    """Encode one value as buffers to write in order; large raw parts are the values' own memory.
+
+    The concatenation equals a valid msgpack encoding of ``value`` (not
+    necessarily the one :func:`encode` gives: raw offsets differ).
+    """
+    pending: list[tuple[bytes, Any]] = []
+    _blobs.pending = pending
+    try:
+        packed = _pack(value)
+    finally:
+        _blobs.pending = None
+    return [packed] if not pending else _splice(packed, pending)
+
+
+# ---------------------------------------------------------------------------
+# DECODING
+# ---------------------------------------------------------------------------
+
+
+def _decode_tensor(data: bytes) -> np.ndarray[Any, Any]:
+    header, offset = _split_media(data)
+    if len(header) != 2 or not isinstance(header[0], str) or not isinstance(header[1], list):
+        raise CodecError(f"tensor header must be [dtype, shape], got {header!r}")
+    name, shape = header
+    if name not in TENSOR_DTYPES:
+        raise CodecError(f"unknown tensor dtype {name!r}")
+    dtype = np.dtype(name).newbyteorder("<")
+    count = 1
+    for dim in shape:
+        if not isinstance(dim, int) or dim < 0:
+            raise CodecError(f"tensor shape must hold non-negative integers, got {shape!r}")
+        count *= dim
+    if len(data) - offset != count * dtype.itemsize:
+        raise CodecError(
+            f"tensor {name}{shape} needs {count * dtype.itemsize} bytes, got {len(data) - offset}"
+        )
+    return np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+
+def _decode_audio(data: bytes) -> Audio:
+    header, offset = _split_media(data)
+    if len(header) != 2:
+        raise CodecError(f"audio header must be [sample_rate, channels], got {header!r}")
+    if (len(data) - offset) % 4:
+        raise CodecError(f"audio payload of {len(data) - offset} bytes is not whole float32 samples")
+    samples = np.frombuffer(data, dtype="<f4", offset=offset)
+    try:
+        return Audio(samples, sample_rate=header[0], channels=header[1])
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"invalid audio ({exc})") from exc
+
+
+def _decode_video(data: bytes) -> VideoFrame:
+    header, offset = _split_media(data)
+    if len(header) != 3:
+        raise CodecError(f"video frame header must be [width, height, format], got {header!r}")
+    try:
+        return VideoFrame(data[offset:], width=header[0], height=header[1], format=header[2])
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"invalid video frame ({exc})") from exc
+
+
+def _decode_pickle(data: bytes) -> Any:
+    header, offset = _split_media(data)
+    try:
+        return cloudpickle.loads(memoryview(data)[offset:])
+    except Exception as exc:
+        name = header[0] if header else "?"
+        raise CodecError(f"cannot unpickle a {name} ({type(exc).__name__}: {exc})") from exc
+
+
+_EXT_DECODERS: dict[int, Callable[[bytes], Any]] = {
+    EXT_TENSOR: _decode_tensor,
+    EXT_AUDIO: _decode_audio,
+    EXT_VIDEO: _decode_video,
+    EXT_PICKLE: _decode_pickle,
+    EXT_BIGINT: lambda data: int.from_bytes(data, "big", signed=True),
+}
+
+
+def _ext_hook(code: int, data: bytes) -> Any:
+    decoder = _EXT_DECODERS.get(code)
+    if decoder is None:
+        raise CodecError(f"unknown msgpack extension type {code}")
+    return decoder(data)
+
+
+def decode(data: bytes | bytearray | memoryview) -> Any:
+    """Decode one msgpack value (a whole frame body)."""
+    try:
+        return msgpack.unpackb(
+            data, raw=False, strict_map_key=False, ext_hook=_ext_hook, use_list=True
+        )
+    except CodecError:
+        raise
+    except Exception as exc:
+        raise CodecError(f"invalid msgpack ({type(exc).__name__}: {exc})") from exc

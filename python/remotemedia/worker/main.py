@@ -1,0 +1,108 @@
+"""Worker start-up: guard the channel, tie the worker's life to its parent, then serve.
+
+Order matters: fd 1 is pointed at stderr before anything can print, the
+parent-death signal is set before the (slow) imports, and ``hello`` is sent
+only once the worker can actually build nodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+__all__ = ["main"]
+
+_PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger("remotemedia.worker")
+
+
+def _guard_stdout() -> None:
+    """Send fd 1 to stderr: a node's print() must never reach a protocol pipe."""
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Exit when the parent does, even while a node is busy.
+
+    On Linux the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG);
+    elsewhere, and as a second guard, a thread polls the parent pid. EOF on the
+    request pipe (the parent's end closed) ends the message loop as well.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except OSError as exc:
+            log.warning("cannot set the parent-death signal: %s", exc)
+    original = parent_pid if parent_pid is not None else os.getppid()
+    if os.getppid() != original:  # the parent died before the signal was armed
+        os._exit(0)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != original:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="remotemedia-parent-watch", daemon=True).start()
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m remotemedia.worker",
+        description="Run remotemedia nodes for a parent process (see PROTOCOL.md).",
+    )
+    parser.add_argument("--in-fd", type=int, default=3, help="fd the requests arrive on (3)")
+    parser.add_argument("--out-fd", type=int, default=4, help="fd the replies go to (4)")
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when it dies")
+    parser.add_argument(
+        "--import", dest="imports", action="append", default=[], metavar="MODULE",
+        help="import MODULE at start (e.g. to register node types); repeatable",
+    )
+    parser.add_argument(
+        "--allow-module", dest="allowed", action="append", default=[], metavar="MODULE",
+        help="let manifests name classes of MODULE by qualified path; repeatable",
+    )
+    parser.add_argument("--log-level", default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the worker; returns the exit status (0 after shutdown or EOF)."""
+    _guard_stdout()
+    args = _parse(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent(args.parent_pid)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            stream=sys.stderr,
+            level=args.log_level.upper(),
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+    for fd in (args.in_fd, args.out_fd):
+        os.set_blocking(fd, True)
+
+    from .. import register_allowed_module
+    from .framing import FrameReader, FrameWriter
+    from .server import Worker, hello_message
+
+    writer = FrameWriter(args.out_fd)
+    reader = FrameReader(os.fdopen(args.in_fd, "rb", buffering=1 << 16, closefd=False))
+    for module in args.allowed:
+        register_allowed_module(module)
+    for module in args.imports:
+        importlib.import_module(module)
+    worker = Worker(reader, writer)
+    worker.send(hello_message())
+    return worker.serve()

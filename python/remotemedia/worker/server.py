@@ -1,0 +1,534 @@
+"""The worker's message loop: one request at a time, nodes kept in numbered slots.
+
+Node calls go through :mod:`remotemedia.runtime_host` (the same host the
+in-process transport uses, with its one persistent event loop), so a node
+behaves the same in a worker as embedded in Node.js. This module only adds
+the protocol: decoding requests, fused chains of slots, the per-item
+watchdog, and encoding replies.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, NoReturn
+
+from .. import runtime_host
+from .._pickler import dump as pickle_dump
+from ..errors import SerializationError
+from ..runtime_host import ErrorRecord, RuntimeHost, SourceCursor
+from ..serialization import _missing_class_error, _MissingClass, _Unpickler
+from .codec import CodecError, decode, encode_parts
+from .framing import FrameReader, FrameWriter, ProtocolError
+
+__all__ = ["EXIT_PROTOCOL", "EXIT_TIMEOUT", "PROTOCOL_VERSION", "Worker", "hello_message"]
+
+PROTOCOL_VERSION: Final = 1
+
+EXIT_PROTOCOL: Final = 2
+"""Exit status after a protocol error."""
+EXIT_TIMEOUT: Final = 3
+"""Exit status after an item overran its time limit."""
+
+log = logging.getLogger("remotemedia.worker")
+
+
+def hello_message() -> dict[str, Any]:
+    """The first message a worker sends."""
+    import sys
+
+    import cloudpickle
+    import msgpack
+    import numpy
+
+    from .. import __name__ as package
+
+    try:
+        from importlib.metadata import version
+
+        remotemedia_version = version(package)
+    except Exception:  # not installed as a distribution (e.g. run from a source tree)
+        remotemedia_version = "unknown"
+    return {
+        "op": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "pid": os.getpid(),
+        "python": sys.version.split()[0],
+        "cloudpickle": cloudpickle.__version__,
+        "msgpack": ".".join(map(str, msgpack.version)),
+        "numpy": numpy.__version__,
+        "remotemedia": remotemedia_version,
+    }
+
+
+# ---------------------------------------------------------------------------
+# REQUEST FIELDS
+# ---------------------------------------------------------------------------
+
+
+def _field(msg: dict[str, Any], name: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:
+    if name not in msg or msg[name] is None:
+        if optional:
+            return None
+        raise ProtocolError(f"{msg.get('op')!r} message lacks field {name!r}")
+    value = msg[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ProtocolError(
+            f"field {name!r} of {msg.get('op')!r} must be {expected}, got {type(value).__name__}"
+        )
+    return value
+
+
+class _Failure(Exception):
+    """A request failed for a reason that is reported as an ``error`` reply."""
+
+    def __init__(self, phase: str, node_id: str | None, record: ErrorRecord, **extra: Any) -> None:
+        super().__init__(record["message"])
+        self.phase = phase
+        self.node_id = node_id
+        self.record = record
+        self.extra = extra
+
+
+# ---------------------------------------------------------------------------
+# WATCHDOG
+#
+# Per-item time limits are enforced in the worker, where the item's index is
+# known: a thread waits for the deadline of the item being processed; when it
+# passes, it reports the item and ends the process (a stuck node cannot be
+# stopped safely any other way). The parent keeps its own, later deadline in
+# case this thread cannot run (a C extension holding the GIL).
+# ---------------------------------------------------------------------------
+
+
+class _Watchdog:
+    def __init__(self, on_expire: Callable[[dict[str, Any]], NoReturn]) -> None:
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._info: dict[str, Any] = {}
+        self._on_expire = on_expire
+        self._thread = threading.Thread(target=self._run, name="remotemedia-watchdog", daemon=True)
+        self._thread.start()
+
+    def arm(self, seconds: float, info: dict[str, Any]) -> None:
+        with self._cond:
+            self._deadline = time.monotonic() + seconds
+            self._info = info
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._deadline = None
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                remaining = self._deadline - time.monotonic()
+                if remaining <= 0:
+                    self._on_expire(self._info)
+                self._cond.wait(remaining)
+
+
+# ---------------------------------------------------------------------------
+# THE WORKER
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Slot:
+    node: Any
+    node_id: str
+    received: int = 0
+    cursor: SourceCursor | None = None
+    is_source: bool = False
+
+
+def _load_instance(data: bytes) -> Any:
+    """Unpickle a shipped instance without initializing it (the host does that, on its loop)."""
+    try:
+        return _Unpickler(io.BytesIO(data)).load()
+    except _MissingClass as missing:
+        raise _missing_class_error(missing) from missing.error
+    except Exception as exc:
+        raise SerializationError(
+            None,
+            None,
+            f"data is not a valid pickle of a node ({type(exc).__name__}: {exc})",
+            "ship the exact bytes serialize_node_for_ipc() returned, with the same code on both "
+            "sides.",
+            action="deserialize",
+        ) from exc
+
+
+class Worker:
+    """Serves requests from ``reader`` and answers on ``writer`` until shutdown or EOF."""
+
+    def __init__(
+        self, reader: FrameReader, writer: FrameWriter, host: RuntimeHost | None = None
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._host = host or runtime_host.default_host
+        self._slots: dict[int, _Slot] = {}
+        self._watchdog: _Watchdog | None = None
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
+            "load_manifest": self._load_manifest,
+            "load_instance": self._load_instance,
+            "process": self._process,
+            "pull": self._pull,
+            "end": self._end,
+            "cleanup": self._cleanup,
+        }
+
+    # -- sending -------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._writer.write_parts(encode_parts(message))
+
+    def _send_error(self, seq: int | None, failure: _Failure) -> None:
+        record = failure.record
+        message: dict[str, Any] = {
+            "op": "error",
+            "seq": seq,
+            "phase": failure.phase,
+            "node_id": failure.node_id,
+            "type": record["type"],
+            "module": record.get("module") or "builtins",
+            "message": record["message"],
+            "traceback": record["traceback"],
+            "index": record["index"],
+            **failure.extra,
+        }
+        try:
+            self.send(message)
+        except CodecError as exc:  # partial outputs that cannot be encoded are dropped
+            message["outputs"] = []
+            message["message"] += f" (its partial outputs could not be sent: {exc})"
+            self.send(message)
+
+    # -- loop ----------------------------------------------------------------
+
+    def serve(self) -> int:
+        """Answer requests until ``shutdown`` (returns 0), EOF (0) or a protocol error (2)."""
+        seq: int | None = None
+        try:
+            while True:
+                body = self._reader.read()
+                if body is None:
+                    log.debug("request pipe closed: exiting")
+                    return 0
+                seq = None
+                try:
+                    msg = decode(body)
+                except CodecError as exc:
+                    seq, op = _salvage(body)
+                    if seq is None:
+                        raise ProtocolError(str(exc)) from exc
+                    phase = "process" if op in ("process", "pull") else "load"
+                    self._send_error(seq, _Failure(phase, None, runtime_host.error_record(exc)))
+                    continue
+                if not isinstance(msg, dict):
+                    raise ProtocolError(f"a message must be a map, got {type(msg).__name__}")
+                op = msg.get("op")
+                seq = msg.get("seq")
+                if not isinstance(seq, int) or isinstance(seq, bool):
+                    raise ProtocolError(f"message {op!r} lacks an integer 'seq'")
+                if op == "shutdown":
+                    self._shutdown()
+                    self.send({"op": "ok", "seq": seq})
+                    return 0
+                handler = self._handlers.get(op) if isinstance(op, str) else None
+                if handler is None:
+                    raise ProtocolError(f"unknown message op {op!r}")
+                try:
+                    reply = handler(msg)
+                except _Failure as failure:
+                    self._send_error(seq, failure)
+                    continue
+                if reply is not None:
+                    reply["seq"] = seq
+                    try:
+                        self.send(reply)
+                    except CodecError as exc:
+                        self._send_error(seq, self._unsendable(msg, exc))
+        except ProtocolError as exc:
+            log.error("protocol error: %s", exc)
+            record = runtime_host.error_record(exc)
+            record["traceback"] = ""
+            try:
+                self._send_error(seq, _Failure("protocol", None, record))
+            except OSError:
+                pass
+            return EXIT_PROTOCOL
+
+    def _unsendable(self, msg: dict[str, Any], exc: CodecError) -> _Failure:
+        slots = msg.get("slots") or [msg.get("slot")]
+        last = self._slots.get(slots[-1]) if isinstance(slots[-1], int) else None
+        record = runtime_host.error_record(exc)
+        return _Failure("process", last.node_id if last else None, record, outputs=[])
+
+    # -- loading -------------------------------------------------------------
+
+    def _new_slot(self, msg: dict[str, Any]) -> tuple[int, str]:
+        slot = _field(msg, "slot", int)
+        node_id = _field(msg, "node_id", str)
+        if slot in self._slots:
+            raise ProtocolError(f"slot {slot} is already loaded")
+        return slot, node_id
+
+    def _install(self, slot: int, node_id: str, node: Any) -> dict[str, Any]:
+        info = runtime_host.describe_node(node)
+        if info["problem"] is not None:
+            raise _Failure("load", node_id, _record("TypeError", info["problem"]))
+        error = self._host.initialize(node)
+        if error is not None:
+            raise _Failure("initialize", node_id, error)
+        entry = _Slot(node, node_id, is_source=info["is_source"])
+        if entry.is_source:
+            entry.cursor = self._host.start_source(node)
+        self._slots[slot] = entry
+        return {
+            "op": "loaded",
+            "slot": slot,
+            "node_id": node_id,
+            "name": info["name"],
+            "class_name": info["class_name"],
+            "is_source": info["is_source"],
+        }
+
+    def _load_manifest(self, msg: dict[str, Any]) -> dict[str, Any]:
+        slot, node_id = self._new_slot(msg)
+        node_type = _field(msg, "node_type", str)
+        params = _field(msg, "params", dict, optional=True) or {}
+        try:
+            node = runtime_host.build_node(node_type, params, node_id)
+        except Exception as exc:
+            raise _Failure("load", node_id, runtime_host.error_record(exc)) from exc
+        return self._install(slot, node_id, node)
+
+    def _load_instance(self, msg: dict[str, Any]) -> dict[str, Any]:
+        slot, node_id = self._new_slot(msg)
+        data = _field(msg, "data", bytes)
+        try:
+            node = _load_instance(data)
+        except Exception as exc:
+            raise _Failure("load", node_id, runtime_host.error_record(exc)) from exc
+        return self._install(slot, node_id, node)
+
+    # -- processing ----------------------------------------------------------
+
+    def _chain(self, msg: dict[str, Any]) -> list[_Slot]:
+        numbers = _field(msg, "slots", list)
+        if not numbers:
+            raise ProtocolError(f"{msg['op']!r} needs at least one slot")
+        chain: list[_Slot] = []
+        for number in numbers:
+            entry = self._slots.get(number) if isinstance(number, int) else None
+            if entry is None:
+                raise ProtocolError(f"slot {number!r} is not loaded")
+            chain.append(entry)
+        return chain
+
+    def _limit(self, msg: dict[str, Any]) -> float | None:
+        value = _field(msg, "item_timeout_ms", (int, float), optional=True)
+        if value is None:
+            return None
+        if value <= 0:
+            raise ProtocolError(f"item_timeout_ms must be positive, got {value}")
+        if self._watchdog is None:
+            self._watchdog = _Watchdog(self._expire)
+        return float(value) / 1000.0
+
+    def _expire(self, info: dict[str, Any]) -> NoReturn:
+        """Called on the watchdog thread when an item overran its limit: report, then exit."""
+        record = _record(
+            "TimeoutError",
+            f"item {info['index']} of node {info['node_id']!r} did not finish within "
+            f"{info['limit'] * 1000:g} ms; the worker stops",
+        )
+        record["index"] = info["index"]
+        try:
+            self._send_error(info["seq"], _Failure("timeout", info["node_id"], record))
+        finally:
+            os._exit(EXIT_TIMEOUT)
+
+    def _run_node(
+        self,
+        slot: _Slot,
+        items: Sequence[Any],
+        times: dict[str, list[float]] | None,
+        limit: float | None,
+        seq: int,
+    ) -> tuple[list[Any], ErrorRecord | None]:
+        first = slot.received
+        slot.received += len(items)
+        host = self._host
+        if limit is None:
+            if times is None:
+                return host.process_batch(slot.node, items, first)
+            outputs, error, spent = host.process_batch_timed(slot.node, items, first)
+            times.setdefault(slot.node_id, []).extend(spent)
+            return outputs, error
+        watchdog = self._watchdog
+        assert watchdog is not None
+        out: list[Any] = []
+        for offset, item in enumerate(items):
+            index = first + offset
+            watchdog.arm(limit, {"seq": seq, "node_id": slot.node_id, "index": index, "limit": limit})
+            t0 = time.perf_counter()
+            try:
+                outputs, error = host.process_batch(slot.node, (item,), index)
+            finally:
+                watchdog.disarm()
+            if times is not None:
+                times.setdefault(slot.node_id, []).append((time.perf_counter() - t0) * 1000.0)
+            out.extend(outputs)
+            if error is not None:
+                return out, error
+        return out, None
+
+    def _through(
+        self,
+        chain: Sequence[_Slot],
+        items: list[Any],
+        times: dict[str, list[float]] | None,
+        limit: float | None,
+        seq: int,
+        failure: tuple[_Slot, ErrorRecord] | None = None,
+    ) -> tuple[list[Any], tuple[_Slot, ErrorRecord] | None]:
+        """Run ``items`` through ``chain`` breadth-first.
+
+        When a node fails, the outputs it produced before the failure still go
+        on through the rest of the chain; a failure further down wins, since
+        it happened at an earlier point of the stream.
+        """
+        data = items
+        for slot in chain:
+            if not data:
+                break
+            data, error = self._run_node(slot, data, times, limit, seq)
+            if error is not None:
+                failure = (slot, error)
+        return data, failure
+
+    def _reply(
+        self,
+        outputs: list[Any],
+        failure: tuple[_Slot, ErrorRecord] | None,
+        times: dict[str, list[float]] | None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        if failure is not None:
+            slot, record = failure
+            raise _Failure("process", slot.node_id, record, outputs=outputs, **extra)
+        reply: dict[str, Any] = {"op": "result", "outputs": outputs, **extra}
+        if times is not None:
+            reply["times"] = times
+        return reply
+
+    def _process(self, msg: dict[str, Any]) -> dict[str, Any]:
+        chain = self._chain(msg)
+        items = _field(msg, "items", list)
+        first_index = _field(msg, "first_index", int)
+        if chain[0].is_source:
+            raise ProtocolError(f"slot of source node {chain[0].node_id!r} takes no items: use 'pull'")
+        limit = self._limit(msg)
+        times: dict[str, list[float]] | None = {} if msg.get("timed") else None
+        chain[0].received = first_index
+        outputs, failure = self._through(chain, items, times, limit, msg["seq"])
+        return self._reply(outputs, failure, times)
+
+    def _pull(self, msg: dict[str, Any]) -> dict[str, Any]:
+        chain = self._chain(msg)
+        source = chain[0]
+        if source.cursor is None:
+            raise ProtocolError(f"slot of node {source.node_id!r} is not a source")
+        max_items = _field(msg, "max_items", int, optional=True) or 64
+        max_wait = _field(msg, "max_wait_ms", (int, float), optional=True)
+        limit = self._limit(msg)
+        times: dict[str, list[float]] | None = {} if msg.get("timed") else None
+        watchdog = self._watchdog
+        if limit is not None and watchdog is not None:
+            max_items = 1
+            watchdog.arm(
+                limit,
+                {"seq": msg["seq"], "node_id": source.node_id, "index": source.cursor.produced, "limit": limit},
+            )
+        try:
+            items, done, error = self._host.next_chunk(
+                source.cursor, max_items, 0.005 if max_wait is None else max_wait / 1000.0
+            )
+        finally:
+            if watchdog is not None:
+                watchdog.disarm()
+        failure = None if error is None else (source, error)
+        outputs, failure = self._through(chain[1:], items, times, limit, msg["seq"], failure)
+        return self._reply(outputs, failure, times, done=done or failure is not None)
+
+    # -- ending --------------------------------------------------------------
+
+    def _end(self, msg: dict[str, Any]) -> dict[str, Any]:
+        for slot in self._chain(msg):
+            if slot.cursor is not None and not slot.cursor.done:
+                error = self._host.close_source(slot.cursor)
+                if error is not None:
+                    log.warning("closing source %r failed: %s", slot.node_id, error["message"])
+        return {"op": "ok"}
+
+    def _cleanup(self, msg: dict[str, Any]) -> dict[str, Any]:
+        number = _field(msg, "slot", int)
+        slot = self._slots.pop(number, None)
+        if slot is None:
+            raise ProtocolError(f"slot {number} is not loaded")
+        if slot.cursor is not None and not slot.cursor.done:
+            self._host.close_source(slot.cursor)
+        error = self._host.cleanup(slot.node)
+        if error is not None:
+            raise _Failure("cleanup", slot.node_id, error)
+        reply: dict[str, Any] = {"op": "ok"}
+        if msg.get("return_state"):
+            sink = io.BytesIO()
+            try:
+                pickle_dump(slot.node, sink, protocol=5)
+            except Exception as exc:
+                raise _Failure("cleanup", slot.node_id, runtime_host.error_record(exc)) from exc
+            reply["state"] = sink.getvalue()
+        return reply
+
+    def _shutdown(self) -> None:
+        for number in sorted(self._slots, reverse=True):
+            slot = self._slots.pop(number)
+            log.warning("shutdown with node %r still loaded: cleaning it up", slot.node_id)
+            self._host.cleanup(slot.node)
+        self._host.close()
+
+
+def _record(kind: str, message: str) -> ErrorRecord:
+    return {"type": kind, "module": "builtins", "message": message, "traceback": "", "index": None}
+
+
+
+def _salvage(body: bytes | bytearray | memoryview) -> tuple[int | None, str | None]:
+    """``seq`` and ``op`` of a request whose data failed to decode, if the envelope is readable."""
+    import msgpack
+
+    try:
+        msg = msgpack.unpackb(
+            body, raw=False, strict_map_key=False, ext_hook=lambda code, data: None
+        )
+    except Exception:
+        return None, None
+    if not isinstance(msg, dict):
+        return None, None
+    seq, op = msg.get("seq"), msg.get("op")
+    return (seq if isinstance(seq, int) else None), (op if isinstance(op, str) else None)
+

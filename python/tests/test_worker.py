@@ -1,0 +1,552 @@
+"""``python -m remotemedia.worker`` end to end: a real subprocess driven over its two pipes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pytest
+
+from remotemedia import Node, serialize_node_for_ipc
+from remotemedia.worker.codec import decode, encode
+from remotemedia.worker.framing import FrameReader, frame
+
+TESTS_DIR = Path(__file__).parent
+
+# ---------------------------------------------------------------------------
+# Nodes. This module is not installed, so instances of these classes travel
+# pickled by value; manifests name them as "test_worker:Class" (allowed with
+# --allow-module test_worker, the tests folder being on the worker's path).
+# ---------------------------------------------------------------------------
+
+
+class Doubler(Node):
+    def process(self, data: Any) -> Any:
+        return data * 2
+
+
+class Counter(Node):
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.count = 0
+        self.inits = 0
+        self.cleanups = 0
+
+    def initialize(self) -> None:
+        self.inits += 1
+
+    def process(self, data: Any) -> Any:
+        self.count += 1
+        return {"count": self.count, "inits": self.inits, "data": data}
+
+    def cleanup(self) -> None:
+        self.cleanups += 1
+
+
+class FailOn(Node):
+    def __init__(self, bad: Any = "bad", **config: Any) -> None:
+        super().__init__(**config)
+        self.bad = bad
+
+    def process(self, data: Any) -> Any:
+        if data == self.bad:
+            raise ValueError(f"cannot take {data!r}")
+        return data
+
+
+class Fanout(Node):
+    def process(self, data: Any) -> Iterator[Any]:
+        for i in range(data):
+            yield f"{data}.{i}"
+
+
+class Printer(Node):
+    def initialize(self) -> None:
+        print("initialize says hi")
+
+    def process(self, data: Any) -> Any:
+        print(f"processing {data}")
+        sys.stdout.flush()
+        return data
+
+
+class AsyncLoopUser(Node):
+    """Keeps an asyncio primitive made in initialize(): only works if process() runs on the same loop."""
+
+    async def initialize(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def process(self, data: Any) -> Any:
+        await self.queue.put(data)
+        return (asyncio.get_running_loop() is self.loop, await self.queue.get())
+
+
+class Source(Node):
+    is_source = True
+
+    def __init__(self, count: int = 5, log: str | None = None, **config: Any) -> None:
+        super().__init__(**config)
+        self.count = count
+        self.log = log
+
+    def process(self) -> Iterator[int]:  # type: ignore[override]
+        try:
+            yield from range(self.count)
+        finally:
+            if self.log:
+                Path(self.log).write_text("closed")
+
+
+class AsyncSource(Source):
+    async def process(self) -> AsyncIterator[int]:  # type: ignore[override]
+        for i in range(self.count):
+            await asyncio.sleep(0)
+            yield i
+
+
+class Sleeper(Node):
+    def process(self, data: Any) -> Any:
+        time.sleep(data)
+        return data
+
+
+class BadCleanup(Node):
+    def process(self, data: Any) -> Any:
+        return data
+
+    def cleanup(self) -> None:
+        if self.is_initialized:
+            raise RuntimeError("cannot release")
+
+
+# ---------------------------------------------------------------------------
+# A minimal parent, written against PROTOCOL.md
+# ---------------------------------------------------------------------------
+
+
+class Parent:
+    def __init__(self, *args: str) -> None:
+        req_r, self._req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        self.stderr = tempfile.TemporaryFile()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "remotemedia.worker", "--in-fd", str(req_r), "--out-fd", str(rep_w),
+             "--allow-module", "test_worker", *args],
+            pass_fds=(req_r, rep_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=env,
+        )
+        os.close(req_r)
+        os.close(rep_w)
+        self._replies: BinaryIO = os.fdopen(rep_r, "rb")
+        self.reader = FrameReader(self._replies)
+        self.seq = 0
+        try:
+            self.hello = self.recv()
+        except BaseException:
+            self.close()
+            raise
+
+    def send_raw(self, data: bytes) -> None:
+        os.write(self._req_w, data)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.send_raw(frame(encode(message)))
+
+    def recv(self) -> dict[str, Any]:
+        body = self.reader.read()
+        assert body is not None, f"worker closed its reply pipe; stderr:\n{self.log()}"
+        message: dict[str, Any] = decode(body)
+        return message
+
+    def request(self, op: str, **fields: Any) -> dict[str, Any]:
+        self.seq += 1
+        self.send({"op": op, "seq": self.seq, **fields})
+        reply = self.recv()
+        assert reply["seq"] == self.seq
+        return reply
+
+    def load(self, slot: int, node: Node | None = None, **manifest: Any) -> dict[str, Any]:
+        if node is not None:
+            return self.request("load_instance", slot=slot, node_id=node.name, class_name=type(node).__qualname__,
+                                data=serialize_node_for_ipc(node))
+        return self.request("load_manifest", slot=slot, **manifest)
+
+    def log(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().decode("utf-8", "replace")
+
+    def wait(self, timeout: float = 10) -> int:
+        return self.proc.wait(timeout)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for closer in (lambda: os.close(self._req_w), self._replies.close, self.stderr.close):
+            try:
+                closer()
+            except OSError:
+                pass
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+@pytest.fixture
+def parent() -> Iterator[Parent]:
+    p = Parent()
+    yield p
+    p.close()
+
+
+def ok_shutdown(p: Parent) -> None:
+    assert p.request("shutdown")["op"] == "ok"
+    assert p.wait() == 0
+
+
+# ---------------------------------------------------------------------------
+# Start-up
+# ---------------------------------------------------------------------------
+
+
+def test_hello_reports_versions_and_pid(parent: Parent) -> None:
+    import cloudpickle
+
+    hello = parent.hello
+    assert hello["op"] == "hello" and hello["protocol"] == 1
+    assert hello["pid"] == parent.proc.pid
+    assert hello["python"] == sys.version.split()[0]
+    assert hello["cloudpickle"] == cloudpickle.__version__
+    assert set(hello) >= {"msgpack", "numpy", "remotemedia"}
+    ok_shutdown(parent)
+
+
+def test_import_option_loads_modules_before_hello(tmp_path: Path) -> None:
+    (tmp_path / "worker_imported_mod.py").write_text("import sys\nprint('imported!', file=sys.stderr)\n")
+    os.environ["PYTHONPATH"] = str(tmp_path)
+    try:
+        p = Parent("--import", "worker_imported_mod")
+    finally:
+        del os.environ["PYTHONPATH"]
+    try:
+        assert "imported!" in p.log()
+        ok_shutdown(p)
+    finally:
+        p.close()
+
+
+def test_failing_import_exits_before_hello_with_the_traceback_on_stderr() -> None:
+    with pytest.raises(AssertionError, match="closed its reply pipe"):
+        Parent("--import", "no_such_module_anywhere")
+
+
+# ---------------------------------------------------------------------------
+# Loading and processing
+# ---------------------------------------------------------------------------
+
+
+def test_manifest_node_processes_and_cleans_up(parent: Parent) -> None:
+    loaded = parent.load(0, node_id="calc", node_type="CalculatorNode", params={"operation": "multiply", "operand": 3})
+    assert loaded == {"op": "loaded", "seq": 1, "slot": 0, "node_id": "calc", "name": "calc",
+                      "class_name": "remotemedia.nodes.basic.CalculatorNode", "is_source": False}
+    assert parent.request("process", slots=[0], items=[1, 2.5], first_index=0) == {"op": "result", "outputs": [3, 7.5], "seq": 2}
+    assert parent.request("cleanup", slot=0) == {"op": "ok", "seq": 3}
+    ok_shutdown(parent)
+
+
+def test_qualified_manifest_types_of_allowed_modules_are_built(parent: Parent) -> None:
+    assert parent.load(0, node_id="d", node_type="test_worker:Doubler", params={})["op"] == "loaded"
+    assert parent.request("process", slots=[0], items=["ab"], first_index=0)["outputs"] == ["abab"]
+
+
+def test_unknown_node_type_is_a_load_error(parent: Parent) -> None:
+    reply = parent.load(0, node_id="x", node_type="NoSuchNode", params={})
+    assert reply["op"] == "error" and reply["phase"] == "load" and reply["node_id"] == "x"
+    assert (reply["module"], reply["type"]) == ("remotemedia.errors", "NodeTypeNotFoundError")
+    assert "NoSuchNode" in reply["message"]
+    assert parent.load(0, node_id="x", node_type="PassThrough", params={})["op"] == "loaded"  # slot still free
+
+
+def test_instance_is_initialized_once_keeps_its_state_and_is_cleaned_up_once(parent: Parent) -> None:
+    node = Counter(name="counter")
+    node.count = 40  # state the constructor does not describe
+    assert parent.load(0, node)["class_name"] == "test_worker.Counter"
+    out = parent.request("process", slots=[0], items=["a", "b"], first_index=0)["outputs"]
+    assert out == [{"count": 41, "inits": 1, "data": "a"}, {"count": 42, "inits": 1, "data": "b"}]
+    reply = parent.request("cleanup", slot=0, return_state=True)
+    import pickle
+
+    state = pickle.loads(reply["state"])
+    # one cleanup in the parent before shipping, one in the worker at the end
+    assert (state.count, state.inits, state.cleanups) == (42, 1, 2)
+    assert (node.count, node.inits, node.cleanups) == (40, 0, 1)  # the parent's copy was cleaned up
+    ok_shutdown(parent)
+
+
+def test_fused_chain_runs_inside_the_worker_with_per_node_indexes(parent: Parent) -> None:
+    parent.load(0, Doubler(name="double"))
+    parent.load(1, Fanout(name="fan"))
+    parent.load(2, FailOn(name="fail", bad="4.3"))
+    reply = parent.request("process", slots=[0, 1, 2], items=[1], first_index=0)
+    assert reply == {"op": "result", "outputs": ["2.0", "2.1"], "seq": 4}
+    reply = parent.request("process", slots=[0, 1, 2], items=[2, 0], first_index=1)
+    assert reply["op"] == "error" and reply["phase"] == "process"
+    assert reply["node_id"] == "fail" and reply["index"] == 5
+    assert reply["outputs"] == ["4.0", "4.1", "4.2"]
+    assert reply["type"] == "ValueError" and reply["message"] == "cannot take '4.3'"
+    assert "in process" in reply["traceback"] and reply["traceback"].startswith("Traceback")
+
+
+def test_a_failure_upstream_still_sends_earlier_outputs_through_the_chain(parent: Parent) -> None:
+    parent.load(0, FailOn(name="first", bad=3))
+    parent.load(1, Doubler(name="second"))
+    reply = parent.request("process", slots=[0, 1], items=[1, 2, 3, 4], first_index=10)
+    assert (reply["node_id"], reply["index"], reply["outputs"]) == ("first", 12, [2, 4])
+    # the worker stays usable after a node error
+    assert parent.request("process", slots=[0, 1], items=[5], first_index=14)["outputs"] == [10]
+    ok_shutdown(parent)
+
+
+def test_every_data_kind_passes_through_a_node(parent: Parent) -> None:
+    parent.load(0, node_id="p", node_type="PassThrough", params={})
+    from remotemedia import Audio, VideoFrame
+
+    items = ["é🎧", 2**70, -(2**63), 1.5, False, True, b"\x00\xff", [1, [2]], {"type": "x"},
+             np.arange(6, dtype=np.int16).reshape(2, 3), Audio(np.zeros(4, np.float32), 8000, 2),
+             VideoFrame(bytes(3), 1, 1, "rgb24"), {1, 2}]
+    out = parent.request("process", slots=[0], items=items, first_index=0)["outputs"]
+    assert out[:9] == items[:9]
+    np.testing.assert_array_equal(out[9], items[9])
+    assert isinstance(out[10], Audio) and isinstance(out[11], VideoFrame) and out[12] == {1, 2}
+
+
+def test_outputs_that_cannot_be_encoded_fail_the_request_not_the_worker(parent: Parent) -> None:
+    import threading
+
+    class MakesLock(Node):
+        def process(self, data: Any) -> Any:
+            return threading.Lock()
+
+    parent.load(0, MakesLock(name="lock"))
+    reply = parent.request("process", slots=[0], items=[1], first_index=0)
+    assert reply["op"] == "error" and reply["phase"] == "process" and reply["node_id"] == "lock"
+    assert "lock" in reply["message"] and reply["index"] is None
+    ok_shutdown(parent)
+
+
+def test_async_nodes_run_on_one_persistent_loop(parent: Parent) -> None:
+    parent.load(0, AsyncLoopUser(name="a"))
+    out = parent.request("process", slots=[0], items=[1, 2], first_index=0)["outputs"]
+    assert out == [[True, 1], [True, 2]]
+    out = parent.request("process", slots=[0], items=[3], first_index=2)["outputs"]
+    assert out == [[True, 3]]
+
+
+def test_timed_batches_report_each_nodes_item_times(parent: Parent) -> None:
+    parent.load(0, Doubler(name="a"))
+    parent.load(1, Fanout(name="b"))
+    reply = parent.request("process", slots=[0, 1], items=[1, 2], first_index=0, timed=True)
+    assert reply["outputs"] == ["2.0", "2.1", "4.0", "4.1", "4.2", "4.3"]
+    assert len(reply["times"]["a"]) == 2 and len(reply["times"]["b"]) == 2
+    assert all(isinstance(t, float) and t >= 0 for t in reply["times"]["a"])
+
+
+def test_print_in_a_node_goes_to_stderr_never_to_the_channel(parent: Parent) -> None:
+    parent.load(0, Printer(name="p"))
+    assert parent.request("process", slots=[0], items=[7], first_index=0)["outputs"] == [7]
+    ok_shutdown(parent)
+    assert parent.proc.stdout is not None and parent.proc.stdout.read() == b""
+    assert "initialize says hi" in parent.log() and "processing 7" in parent.log()
+
+
+# ---------------------------------------------------------------------------
+# Failures while loading and cleaning up
+# ---------------------------------------------------------------------------
+
+
+def test_class_not_importable_in_the_worker_names_module_and_class(parent: Parent, tmp_path: Path) -> None:
+    script = tmp_path / "elsewhere_nodes.py"
+    script.write_text(textwrap.dedent("""
+        from remotemedia import Node
+        class Gain(Node):
+            def process(self, data):
+                return data
+    """))
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import pickle, elsewhere_nodes;"
+        "sys.stdout.buffer.write(pickle.dumps(elsewhere_nodes.Gain(name='g')))"
+    )
+    data = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, capture_output=True).stdout
+    reply = parent.request("load_instance", slot=0, node_id="g", class_name="elsewhere_nodes.Gain", data=data)
+    assert reply["op"] == "error" and reply["phase"] == "load"
+    assert (reply["module"], reply["type"]) == ("remotemedia.errors", "SerializationError")
+    assert "'Gain'" in reply["message"] and "'elsewhere_nodes'" in reply["message"]
+
+
+def test_initialize_failure_is_reported_with_its_traceback(parent: Parent) -> None:
+    class BadInit(Node):
+        def initialize(self) -> None:
+            raise OSError("no device")
+
+        def process(self, data: Any) -> Any:
+            return data
+
+    reply = parent.load(0, BadInit(name="bad"))
+    assert (reply["op"], reply["phase"], reply["node_id"], reply["type"]) == ("error", "initialize", "bad", "OSError")
+    assert "no device" in reply["traceback"]
+
+
+def test_objects_that_are_not_nodes_are_rejected_at_load(parent: Parent) -> None:
+    import cloudpickle
+
+    reply = parent.request("load_instance", slot=0, node_id="n", class_name="int", data=cloudpickle.dumps(5))
+    assert reply["op"] == "error" and reply["phase"] == "load"
+    assert "not a remotemedia Node" in reply["message"] or "no callable" in reply["message"]
+
+
+def test_cleanup_failure_is_reported_and_the_slot_is_freed(parent: Parent) -> None:
+    parent.load(0, BadCleanup(name="bc"))
+    reply = parent.request("cleanup", slot=0)
+    assert (reply["op"], reply["phase"], reply["type"]) == ("error", "cleanup", "RuntimeError")
+    assert parent.load(0, Doubler(name="d"))["op"] == "loaded"
+    ok_shutdown(parent)
+
+
+# ---------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [Source, AsyncSource])
+def test_source_chain_is_pulled_until_done(parent: Parent, cls: type[Source]) -> None:
+    assert parent.load(0, cls(name="src", count=5))["is_source"] is True
+    parent.load(1, Doubler(name="d"))
+    outputs: list[Any] = []
+    for _ in range(10):
+        reply = parent.request("pull", slots=[0, 1], max_items=2)
+        outputs += reply["outputs"]
+        if reply["done"]:
+            break
+    assert outputs == [0, 2, 4, 6, 8]
+
+
+def test_end_closes_an_unfinished_source(parent: Parent, tmp_path: Path) -> None:
+    log = tmp_path / "closed.txt"
+    parent.load(0, Source(name="src", count=100, log=str(log)))
+    assert parent.request("pull", slots=[0], max_items=1)["outputs"] == [0]
+    assert parent.request("end", slots=[0])["op"] == "ok"
+    assert log.read_text() == "closed"
+
+
+def test_process_on_a_source_slot_is_a_protocol_error(parent: Parent) -> None:
+    parent.load(0, Source(name="src"))
+    reply = parent.request("process", slots=[0], items=[1], first_index=0)
+    assert reply["phase"] == "protocol"
+    assert parent.wait() == 2
+
+
+# ---------------------------------------------------------------------------
+# Protocol errors, timeouts, parent death
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        (frame(b"\xc1"), "invalid msgpack"),
+        (frame(encode([1, 2])), "must be a map"),
+        (frame(encode({"op": "dance", "seq": 1})), "unknown message op 'dance'"),
+        (frame(encode({"op": "process", "seq": 1, "slots": [9], "items": [], "first_index": 0})), "slot 9 is not loaded"),
+        (frame(encode({"op": "load_manifest", "seq": 1, "slot": "0", "node_id": "x", "node_type": "P"})), "field 'slot'"),
+        (frame(encode({"op": "cleanup"})), "lacks an integer 'seq'"),
+        (b"\x00\x00\x00\x09\x82", "truncated frame"),
+    ],
+)
+def test_malformed_requests_are_protocol_errors_and_the_worker_exits_2(parent: Parent, raw: bytes, match: str) -> None:
+    parent.send_raw(raw)
+    if raw.startswith(b"\x00\x00\x00\x09"):
+        os.close(parent._req_w)  # the stream ends inside the frame
+    reply = parent.recv()
+    assert reply["op"] == "error" and reply["phase"] == "protocol"
+    assert match in reply["message"]
+    assert parent.wait() == 2
+
+
+def test_undecodable_item_fails_that_request_only(parent: Parent) -> None:
+    from remotemedia.worker.codec import EXT_PICKLE, _media_payload
+    import msgpack
+
+    parent.load(0, Doubler(name="d"))
+    bad = msgpack.ExtType(EXT_PICKLE, _media_payload(["gone.Thing"], b"\x80\x05cgone\nThing\n."))
+    parent.seq += 1
+    parent.send({"op": "process", "seq": parent.seq, "slots": [0], "items": [bad], "first_index": 0})
+    reply = parent.recv()
+    assert (reply["op"], reply["phase"], reply["seq"]) == ("error", "process", parent.seq)
+    assert "gone.Thing" in reply["message"]
+    assert parent.request("process", slots=[0], items=[2], first_index=1)["outputs"] == [4]
+
+
+def test_item_timeout_names_the_item_and_the_worker_exits_3(parent: Parent) -> None:
+    parent.load(0, Sleeper(name="sleepy"))
+    t0 = time.monotonic()
+    reply = parent.request("process", slots=[0], items=[0, 0.01, 5], first_index=0, item_timeout_ms=300)
+    assert time.monotonic() - t0 < 3
+    assert (reply["op"], reply["phase"], reply["node_id"], reply["index"]) == ("error", "timeout", "sleepy", 2)
+    assert reply["type"] == "TimeoutError"
+    assert parent.wait() == 3
+
+
+def test_eof_on_the_request_pipe_ends_the_worker(parent: Parent) -> None:
+    os.close(parent._req_w)
+    assert parent.wait() == 0
+
+
+def test_worker_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    middle = textwrap.dedent(f"""
+        import os, subprocess, sys, time
+        r, w = os.pipe(); r2, w2 = os.pipe()
+        p = subprocess.Popen([sys.executable, "-m", "remotemedia.worker", "--in-fd", str(r), "--out-fd", str(w2)],
+                             pass_fds=(r, w2))
+        open({str(pid_file)!r}, "w").write(str(p.pid))
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", middle])
+    try:
+        deadline = time.monotonic() + 20
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        worker_pid = int(pid_file.read_text())
+        time.sleep(0.5)  # let the worker arm its parent-death signal
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while _alive(worker_pid):
+            assert time.monotonic() < deadline, "worker outlived its parent"
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,304 @@
+"""Worker protocol: the shared test vectors (both directions), the data codec and framing."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import threading
+from collections import OrderedDict, deque
+from typing import Any
+
+import msgpack
+import numpy as np
+import pytest
+
+from remotemedia import Audio, VideoFrame
+from remotemedia.worker import codec
+from remotemedia.worker.codec import CodecError, decode, encode
+from remotemedia.worker.framing import FrameReader, FrameWriter, ProtocolError, frame
+from remotemedia.worker.testvectors import PYTHON_TO_TS, VECTORS_DIR, load, tag, untag
+
+# ---------------------------------------------------------------------------
+# SHARED VECTORS
+# ---------------------------------------------------------------------------
+
+PY_VECTORS = load("python_to_ts")
+TS_VECTORS = load("ts_to_python") if (VECTORS_DIR / "ts_to_python.json").exists() else []
+
+
+@pytest.mark.parametrize("vector", PY_VECTORS, ids=[v["name"] for v in PY_VECTORS])
+def test_python_to_ts_encoder_writes_the_exact_frame(vector: dict[str, Any]) -> None:
+    assert frame(encode(untag(vector["message"]))).hex() == vector["frame"]
+
+
+def test_python_to_ts_vectors_cover_every_message_of_the_generator() -> None:
+    assert [v["name"] for v in PY_VECTORS] == [name for name, _ in PYTHON_TO_TS]
+
+
+@pytest.mark.parametrize("vector", TS_VECTORS, ids=[v["name"] for v in TS_VECTORS])
+def test_ts_to_python_frame_decodes_to_its_message(vector: dict[str, Any]) -> None:
+    data = bytes.fromhex(vector["frame"])
+    reader = FrameReader(io.BytesIO(data))
+    body = reader.read()
+    assert body is not None and reader.read() is None
+    assert tag(decode(body)) == vector["message"]
+
+
+def test_ts_to_python_vectors_exist_and_cover_every_request() -> None:
+    ops = {v["message"]["op"] for v in TS_VECTORS}
+    assert ops >= {"load_manifest", "load_instance", "process", "pull", "end", "cleanup", "shutdown"}
+
+
+def test_vector_files_are_valid_json_with_their_direction() -> None:
+    for direction in ("python_to_ts", "ts_to_python"):
+        document = json.loads((VECTORS_DIR / f"{direction}.json").read_text("utf-8"))
+        assert document["direction"] == direction and document["protocol"] == 1
+
+
+# ---------------------------------------------------------------------------
+# CODEC
+# ---------------------------------------------------------------------------
+
+
+def roundtrip(value: Any) -> Any:
+    return decode(encode(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "emoji 🎧 and ü",
+        0,
+        -(2**63),
+        2**64 - 1,
+        2**64,
+        -(2**200),
+        1.25,
+        True,
+        None,
+        bytes(range(256)),
+        [1, [2, []], "x"],
+        {"type": "tensor", "shape": [1]},
+        {"nested": {"deep": [{"a": None}]}},
+    ],
+)
+def test_plain_values_round_trip_exactly(value: Any) -> None:
+    out = roundtrip(value)
+    assert out == value and type(out) is type(value)
+
+
+def test_nan_and_infinities_stay_floats() -> None:
+    assert math.isnan(roundtrip(float("nan")))
+    assert roundtrip(float("-inf")) == float("-inf")
+    assert type(roundtrip(2.0)) is float
+
+
+def test_tuples_arrive_as_lists_and_bytearrays_as_bytes() -> None:
+    assert roundtrip((1, (2, 3))) == [1, [2, 3]]
+    assert roundtrip(bytearray(b"ab")) == b"ab"
+    assert roundtrip(memoryview(b"cd")) == b"cd"
+
+
+def test_numpy_scalars_travel_as_plain_numbers() -> None:
+    out = roundtrip([np.int64(5), np.float32(0.5), np.bool_(True), np.uint8(7)])
+    assert out == [5, 0.5, True, 7]
+    assert [type(v) for v in out] == [int, float, bool, int]
+
+
+@pytest.mark.parametrize("dtype", sorted(codec.TENSOR_DTYPES))
+def test_tensors_round_trip_every_dtype(dtype: str) -> None:
+    array = (np.arange(24) % 100).astype(dtype).reshape(2, 3, 4)
+    out = roundtrip(array)
+    assert out.dtype == np.dtype(dtype) and out.shape == (2, 3, 4)
+    np.testing.assert_array_equal(out, array)
+
+
+def test_tensor_is_a_read_only_aligned_view_of_the_payload_without_copy() -> None:
+    out = roundtrip(np.arange(1000, dtype=np.float64))
+    root = out
+    while isinstance(root, np.ndarray):
+        root = root.base
+    assert isinstance(root, bytes)  # np.frombuffer over the extension payload
+    assert not out.flags.writeable
+    assert out.ctypes.data % 8 == 0
+    assert out.flags.aligned
+
+
+def test_non_contiguous_and_big_endian_arrays_are_sent_as_their_values() -> None:
+    a = np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2]
+    np.testing.assert_array_equal(roundtrip(a), a)
+    b = np.array([1.5, -2.0], dtype=">f8")
+    out = roundtrip(b)
+    assert out.dtype == np.dtype("float64")
+    np.testing.assert_array_equal(out, b)
+
+
+def test_arrays_of_other_dtypes_travel_pickled() -> None:
+    for array in (np.array([True, False]), np.array([1 + 2j]), np.array([1.0], dtype=np.float16)):
+        out = roundtrip(array)
+        assert out.dtype == array.dtype
+        np.testing.assert_array_equal(out, array)
+    payload = msgpack.unpackb(encode(np.array([True])), ext_hook=lambda c, d: c)
+    assert payload == codec.EXT_PICKLE
+
+
+def test_audio_and_video_frames_round_trip() -> None:
+    audio = roundtrip(Audio(np.array([0.25, -0.5, 1.0, 0.0], dtype=np.float32), 48000, 2))
+    assert isinstance(audio, Audio) and (audio.sample_rate, audio.channels) == (48000, 2)
+    np.testing.assert_array_equal(audio.samples, [0.25, -0.5, 1.0, 0.0])
+    frame_ = roundtrip(VideoFrame(bytes(range(16)), 2, 2, "rgba"))
+    assert isinstance(frame_, VideoFrame)
+    assert (frame_.width, frame_.height, frame_.format, frame_.data) == (2, 2, "rgba", bytes(range(16)))
+
+
+class _Point:
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+
+def test_python_only_objects_travel_pickled_by_value() -> None:
+    out = roundtrip({"set": {1, 2}, "deque": deque([1]), "obj": _Point(3), "od": OrderedDict(a=1)})
+    assert out["set"] == {1, 2}
+    assert out["deque"] == deque([1])
+    assert out["od"] == {"a": 1}  # dict (and list) subclasses travel as dicts (lists)
+    assert out["obj"].x == 3
+    header = msgpack.unpackb(encode(_Point(1)), ext_hook=lambda c, d: codec._split_media(d)[0])
+    assert header == ["test_worker_protocol._Point"]
+
+
+def test_unpicklable_values_fail_with_a_codec_error_naming_the_type() -> None:
+    with pytest.raises(CodecError, match="lock"):
+        encode({"x": threading.Lock()})
+    assert roundtrip([1]) == [1]  # the packer is usable afterwards
+
+
+def test_64_mib_tensor_round_trips() -> None:
+    array = np.arange(16 * 1024 * 1024, dtype=np.float32)  # 64 MiB
+    body = encode({"op": "result", "outputs": [array], "seq": 1})
+    assert len(body) > 64 * 1024 * 1024
+    out = decode(body)["outputs"][0]
+    assert out.shape == array.shape and out[-1] == array[-1]
+    np.testing.assert_array_equal(out[::4096], array[::4096])
+
+
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        (msgpack.ExtType(99, b""), "unknown msgpack extension type 99"),
+        (msgpack.ExtType(1, b"\x00"), "shorter than its header"),
+        (msgpack.ExtType(1, b"\x00\x00\x00\xff"), "outside its 4-byte payload"),
+        (msgpack.ExtType(1, codec._media_payload(["float32", [3]], b"\0" * 8)), "needs 12 bytes"),
+        (msgpack.ExtType(1, codec._media_payload(["complex64", [1]], b"\0" * 8)), "unknown tensor dtype"),
+        (msgpack.ExtType(2, codec._media_payload([0, 1], b"")), "invalid audio"),
+        (msgpack.ExtType(3, codec._media_payload([2, 2, "rgb24"], b"")), "invalid video frame"),
+        (msgpack.ExtType(4, codec._media_payload(["x"], b"not a pickle")), "cannot unpickle a x"),
+    ],
+)
+def test_invalid_extension_payloads_fail_with_codec_errors(payload: Any, match: str) -> None:
+    with pytest.raises(CodecError, match=match):
+        decode(msgpack.packb(payload))
+
+
+def test_invalid_msgpack_fails_with_a_codec_error() -> None:
+    with pytest.raises(CodecError, match="invalid msgpack"):
+        decode(b"\xc1")
+
+
+# ---------------------------------------------------------------------------
+# FRAMING
+# ---------------------------------------------------------------------------
+
+
+def test_frames_are_length_prefixed_big_endian() -> None:
+    assert frame(b"\x80") == b"\x00\x00\x00\x01\x80"
+
+
+def test_reader_reads_consecutive_frames_then_a_clean_end() -> None:
+    reader = FrameReader(io.BytesIO(frame(b"\x80") + frame(b"\x81\xa1a\x01")))
+    assert reader.read() == b"\x80"
+    assert decode(reader.read() or b"") == {"a": 1}
+    assert reader.read() is None
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"\x00\x00", "after 2 of 4 header bytes"),
+        (b"\x00\x00\x00\x05\x80", "after 1 of 5 announced bytes"),
+    ],
+)
+def test_reader_reports_truncated_frames(data: bytes, match: str) -> None:
+    with pytest.raises(ProtocolError, match=match):
+        FrameReader(io.BytesIO(data)).read()
+
+
+def test_writer_writes_whole_frames_through_a_pipe() -> None:
+    import os
+
+    r, w = os.pipe()
+    writer = FrameWriter(w)
+    body = encode({"op": "ok", "seq": 1, "blob": bytes(300_000)})
+    thread = threading.Thread(target=writer.write, args=(body,))
+    thread.start()
+    with os.fdopen(r, "rb") as stream:
+        got = FrameReader(stream).read()
+        thread.join()
+        os.close(w)
+    assert got == body
+
+
+# ---------------------------------------------------------------------------
+# SENDING LARGE VALUES WITHOUT COPIES
+# ---------------------------------------------------------------------------
+
+
+def test_encode_parts_splices_large_raw_parts_in_from_their_own_memory() -> None:
+    big = np.arange(codec.BLOB_THRESHOLD, dtype=np.float32)  # 4x the threshold in bytes
+    audio = Audio(np.ones(codec.BLOB_THRESHOLD, np.float32), 8000)
+    small = np.arange(3, dtype=np.int16)
+    message = {"op": "result", "outputs": [big, "x", small, audio, b"z" * 10], "seq": 1}
+    parts = codec.encode_parts(message)
+    body = b"".join(bytes(p) for p in parts)
+    out = decode(body)
+    np.testing.assert_array_equal(out["outputs"][0], big)
+    assert out["outputs"][1] == "x"
+    np.testing.assert_array_equal(out["outputs"][2], small)
+    np.testing.assert_array_equal(out["outputs"][3].samples, audio.samples)
+    assert out["outputs"][4] == b"z" * 10
+    # the large arrays are among the parts as views of their own memory
+    shared = [p for p in parts if isinstance(p, memoryview) and p.nbytes >= codec.BLOB_THRESHOLD]
+    assert len(shared) == 2
+    assert np.shares_memory(np.frombuffer(shared[0], np.float32), big)
+    # and their raw bytes start 8-aligned from the start of the body
+    start = body.index(big.tobytes())
+    assert start % 8 == 0
+
+
+def test_encode_parts_without_large_values_is_the_plain_encoding() -> None:
+    message = {"op": "ok", "seq": 3, "state": b"abc"}
+    assert codec.encode_parts(message) == [encode(message)]
+
+
+def test_large_pickled_objects_are_spliced_too() -> None:
+    value = {"blob": bytearray(200_000)}  # dict keys ok; a set forces pickling
+    payload = {"s": {frozenset({1}), b"x" * 200_000}}
+    body = b"".join(bytes(p) for p in codec.encode_parts(payload))
+    assert decode(body) == payload
+    assert decode(b"".join(bytes(p) for p in codec.encode_parts(value))) == {"blob": bytes(200_000)}
+
+
+def test_frame_writer_gathers_parts_into_one_frame() -> None:
+    import os
+
+    big = np.arange(100_000, dtype=np.float64)
+    r, w = os.pipe()
+    writer = FrameWriter(w)
+    thread = threading.Thread(target=writer.write_parts, args=(codec.encode_parts({"a": big}),))
+    thread.start()
+    with os.fdopen(r, "rb") as stream:
+        got = FrameReader(stream).read()
+        thread.join()
+        os.close(w)
+        assert got is not None
+        np.testing.assert_array_equal(decode(got)["a"], big)
