@@ -16,29 +16,47 @@ const runJson = (script, args, nodeArgs = []) => {
   return JSON.parse(out.trim().split("\n").at(-1))
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const repeat = (k, f) => median(Array.from({ length: k }, f))
+/** Runs `a` and `b` alternately `k` times each (so drift on this shared machine hits both alike); medians. */
+const pair = (k, a, b) => {
+  const as = []
+  const bs = []
+  for (let i = 0; i < k; i++) {
+    as.push(a())
+    bs.push(b())
+  }
+  return [median(as), median(bs)]
+}
 const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`)
 const rows = []
 const row = (name, ours, anchor, ratio, target, ok) => {
   rows.push({ name, ours, anchor, ratio, target, ok })
   console.log(`${name.padEnd(44)} ours ${ours.padStart(10)}  anchor ${anchor.padStart(10)}  ratio ${ratio.padStart(7)}  target ${target}  ${ok ? "MET" : "MISSED"}`)
 }
-const runs = quick ? 1 : 3
+const runs = quick ? 1 : 5
 
 const calls = quick ? 20_000 : 100_000
-const oursCall = repeat(runs, () => runJson("cases/inproc.mjs", ["calls", calls]).nsPerItem)
-const ncpCall = repeat(runs, () => runJson("anchors/node-calls-python.mjs", ["calls", calls]).nsPerCall)
+const [oursCall, ncpCall] = pair(
+  runs,
+  () => runJson("cases/inproc.mjs", ["calls", calls]).nsPerItem,
+  () => runJson("anchors/node-calls-python.mjs", ["calls", calls]).nsPerCall
+)
 row(`per item, stateful instance, ${calls} items`, fmt(oursCall), fmt(ncpCall), `${(oursCall / ncpCall).toFixed(2)}x`, "<= 1.00x", oursCall <= ncpCall)
 
 for (const bytes of [1024, 1 << 20, 64 << 20]) {
-  const ours = repeat(runs, () => runJson("cases/inproc.mjs", ["buffer", bytes]).nsPerItem)
-  const ncp = repeat(runs, () => runJson("anchors/node-calls-python.mjs", ["buffer", bytes]).nsPerCall)
+  const [ours, ncp] = pair(
+    runs,
+    () => runJson("cases/inproc.mjs", ["buffer", bytes]).nsPerItem,
+    () => runJson("anchors/node-calls-python.mjs", ["buffer", bytes]).nsPerCall
+  )
   const label = bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${bytes >> 10} KiB`
   row(`float32 round trip ${label}`, fmt(ours), fmt(ncp), `${(ncp / ours).toFixed(1)}x faster`, bytes === 1 << 20 ? ">= 10x at 1 MiB" : "flat in size", bytes !== 1 << 20 || ncp / ours >= 10)
 }
 
-const instance = repeat(runs, () => runJson("cases/inproc.mjs", ["calls", calls]).nsPerItem)
-const manifest = repeat(runs, () => runJson("cases/inproc.mjs", ["manifest", calls]).nsPerItem)
+const [instance, manifest] = pair(
+  runs,
+  () => runJson("cases/inproc.mjs", ["calls", calls]).nsPerItem,
+  () => runJson("cases/inproc.mjs", ["manifest", calls]).nsPerItem
+)
 row("instance node vs same node by manifest (SC-003)", fmt(instance), fmt(manifest), `${(instance / manifest).toFixed(3)}x`, "<= 1.05x", instance / manifest <= 1.05)
 
 const rss = runJson("cases/inproc.mjs", ["rss", quick ? 300_000 : 1_000_000], ["--expose-gc"]).rssMiB
