@@ -26,4 +26,5 @@ export {
   NodeProcessError,
   TransportUnavailable
 } from "./PipelineError.js"
+export { PythonError } from "./PythonError.js"
 export { Audio, Tensor, VideoFrame } from "./RuntimeData.js"

@@ -3,62 +3,24 @@
  * it can be matched with `Effect.catchTag`, encoded (for example to cross a
  * process boundary) and is the very instance a Promise rejects with.
  *
- * A Python exception becomes a {@link PythonError} carrying the exception's
+ * A Python exception becomes core's `PythonError` carrying the exception's
  * type, message and full formatted traceback; printing it (or reading its
  * `stack`) shows the Python traceback above the JS frames.
  *
  * @since 0.1.0
  */
+import { PythonError } from "@remotemedia/core"
 import { Schema } from "effect"
 
-const NodeInspect = Symbol.for("nodejs.util.inspect.custom")
-
-const indent = (text: string): string =>
-  text
-    .trimEnd()
-    .split("\n")
-    .map((line) => `    ${line}`)
-    .join("\n")
-
-const jsFrames = (stack: string | undefined): string => {
-  if (stack === undefined) return ""
-  const at = stack.indexOf("\n    at ")
-  return at === -1 ? "" : stack.slice(at)
-}
-
-/**
- * Python code raised. `pyType` is the exception class (`ValueError`),
- * `pyModule` its module (`builtins`), `pyMessage` is `str(exception)` and
- * `traceback` the full formatted traceback (chained causes included). The
- * `message` is `${pyType}: ${pyMessage}`.
- *
- * @category errors
- * @since 0.1.0
- */
-export class PythonError extends Schema.TaggedError<PythonError>()("PythonError", {
-  pyType: Schema.String,
-  pyModule: Schema.String,
-  pyMessage: Schema.String,
-  traceback: Schema.String
-}) {
-  constructor(props: { readonly pyType: string; readonly pyModule: string; readonly pyMessage: string; readonly traceback: string }) {
-    super(props)
-    Object.defineProperty(this, "stack", {
-      value: `${this.name}: ${this.message}\n${indent(this.traceback)}${jsFrames(this.stack)}`,
-      writable: true,
-      configurable: true,
-      enumerable: false
-    })
-  }
-
-  override get message(): string {
-    return `${this.pyType}: ${this.pyMessage}`
-  }
-
-  /** Prints the Python traceback (Node's `util.inspect`, `console.log`). */
-  [NodeInspect](): string {
-    return this.stack ?? this.message
-  }
+export {
+  /**
+   * A Python exception (type, module, message, full traceback); the same
+   * class every transport reports, defined in `@remotemedia/core`.
+   *
+   * @category errors
+   * @since 0.1.0
+   */
+  PythonError
 }
 
 /**

@@ -1,0 +1,60 @@
+/**
+ * PythonError: an exception raised by Python code, wherever it ran (the
+ * embedded interpreter or a worker subprocess), as one Schema-backed tagged
+ * error so it is matchable, survives encoding across processes, and prints
+ * its Python traceback. Transports put it in the `cause` of
+ * `NodeInitializeError` / `NodeProcessError` / `NodeCleanupError`.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+const NodeInspect = Symbol.for("nodejs.util.inspect.custom")
+
+const indent = (text: string): string =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `    ${line}`)
+    .join("\n")
+
+const jsFrames = (stack: string | undefined): string => {
+  if (stack === undefined) return ""
+  const at = stack.indexOf("\n    at ")
+  return at === -1 ? "" : stack.slice(at)
+}
+
+/**
+ * Python code raised. `pyType` is the exception class (`ValueError`),
+ * `pyModule` its module (`builtins`), `pyMessage` is `str(exception)` and
+ * `traceback` the full formatted traceback (chained causes included). The
+ * `message` is `${pyType}: ${pyMessage}`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class PythonError extends Schema.TaggedError<PythonError>()("PythonError", {
+  pyType: Schema.String,
+  pyModule: Schema.String,
+  pyMessage: Schema.String,
+  traceback: Schema.String
+}) {
+  constructor(props: { readonly pyType: string; readonly pyModule: string; readonly pyMessage: string; readonly traceback: string }) {
+    super(props)
+    Object.defineProperty(this, "stack", {
+      value: `${this.name}: ${this.message}\n${indent(this.traceback)}${jsFrames(this.stack)}`,
+      writable: true,
+      configurable: true,
+      enumerable: false
+    })
+  }
+
+  override get message(): string {
+    return `${this.pyType}: ${this.pyMessage}`
+  }
+
+  /** Prints the Python traceback (Node's `util.inspect`, `console.log`). */
+  [NodeInspect](): string {
+    return this.stack ?? this.message
+  }
+}
