@@ -125,6 +125,22 @@ const writeUint = (n: number, out: Uint8Array, view: DataView, at: number): numb
 
 type Allocate = (size: number) => { target: Uint8Array; targetView: DataView; position: number }
 
+/**
+ * Raw parts of at least this many bytes are not copied into the message when
+ * it is encoded for sending ({@link encodeFrameParts}): they are written from
+ * their own memory, as separate buffers.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const BLOB_THRESHOLD = 64 * 1024
+
+// While encodeFrameParts runs: the large raw parts left out, in order. In their place the
+// packed bytes hold TOKEN + u32 index (the ext header before it already counts the raw bytes).
+let blobs: Array<Uint8Array> | undefined
+const TOKEN = new Uint8Array([0xc1, 0x52, 0x4d, 0x42, 0x4c, 0x4f, 0x42, ...globalThis.crypto.getRandomValues(new Uint8Array(9))])
+const MARK = TOKEN.byteLength + 4
+
 /** Writes a whole extension value (ext header, media-layout payload) into msgpackr's buffer. */
 const writeMedia = (type: number, header: Header, raw: Uint8Array, allocate: Allocate): void => {
   const hlen = headerSize(header)
@@ -132,7 +148,8 @@ const writeMedia = (type: number, header: Header, raw: Uint8Array, allocate: All
   const offset = start + ((8 - (start % 8)) % 8)
   const length = offset + raw.byteLength
   const extHead = length === 8 || length === 16 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : 6
-  const { target, targetView, position } = allocate(extHead + length)
+  const deferred = blobs !== undefined && raw.byteLength >= BLOB_THRESHOLD
+  const { target, targetView, position } = allocate(extHead + (deferred ? offset + MARK : length))
   let at = position
   if (length === 8 || length === 16) target[at++] = length === 8 ? 0xd7 : 0xd8
   else if (length < 0x100) {
@@ -152,7 +169,11 @@ const writeMedia = (type: number, header: Header, raw: Uint8Array, allocate: All
   targetView.setUint32(at, offset)
   at = writeHeader(header, target, targetView, at + 4)
   target.fill(0, at, base + offset)
-  target.set(raw, base + offset)
+  if (deferred) {
+    target.set(TOKEN, base + offset)
+    targetView.setUint32(base + offset + TOKEN.byteLength, blobs!.length)
+    blobs!.push(raw)
+  } else target.set(raw, base + offset)
 }
 
 class HeaderReader {
@@ -391,6 +412,48 @@ export const encodeFrame = (message: unknown): Uint8Array => {
   if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
   new DataView(buffer.buffer, buffer.byteOffset, 4).setUint32(0, length)
   return buffer
+}
+
+/**
+ * Encodes one message as a whole frame in several buffers, to be written in
+ * order (gathered): large raw parts ({@link BLOB_THRESHOLD} bytes and up) are
+ * the values' own memory, not copies. The concatenation is exactly
+ * {@link encodeFrame}'s result.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodeFrameParts = (message: unknown): Array<Uint8Array> => {
+  const pending: Array<Uint8Array> = []
+  blobs = pending
+  let packed: Uint8Array
+  try {
+    packed = packr.pack(prepare(message), RESERVE_START_SPACE | 4) as Uint8Array
+  } catch (e) {
+    throw e instanceof CodecError ? e : new CodecError(`cannot encode message: ${(e as Error).message}`)
+  } finally {
+    blobs = undefined
+  }
+  let length = packed.byteLength - 4
+  if (pending.length === 0) {
+    if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
+    new DataView(packed.buffer, packed.byteOffset, 4).setUint32(0, length)
+    return [packed]
+  }
+  const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
+  const parts: Array<Uint8Array> = []
+  let from = 0
+  for (let i = 0; i < pending.length; i++) {
+    const at = bytes.indexOf(TOKEN, from)
+    if (at < 0 || bytes.readUInt32BE(at + TOKEN.byteLength) !== i) throw new CodecError("internal error: a raw part's placeholder is missing")
+    parts.push(packed.subarray(from, at), pending[i]!)
+    length += pending[i]!.byteLength - MARK
+    from = at + MARK
+  }
+  parts.push(packed.subarray(from))
+  if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
+  new DataView(packed.buffer, packed.byteOffset, 4).setUint32(0, length)
+  return parts
 }
 
 /**

@@ -95,7 +95,9 @@ export class FrameDecoder {
 
   private start(length: number): void {
     this.check(length)
-    this.body = new Uint8Array(length)
+    // Every byte is overwritten from the stream before the body is handed out: no zero-fill.
+    const bytes = Buffer.allocUnsafeSlow(length)
+    this.body = new Uint8Array(bytes.buffer, bytes.byteOffset, length)
     this.bodyFill = 0
     this.headerFill = 4
   }

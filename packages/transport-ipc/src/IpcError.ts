@@ -1,41 +1,14 @@
 /**
  * IpcError: what can go wrong between the parent and a worker. These are the
  * `cause`s inside core's `NodeInitializeError`, `NodeProcessError` and
- * `NodeCleanupError`: a Python exception (type, message, traceback), a worker
- * that crashed or could not start, a broken protocol, an item that overran
- * its time limit. Schema-backed, so they survive encoding.
+ * `NodeCleanupError` besides core's `PythonError` (a node's own Python
+ * exception, the same class on every transport): a worker that crashed or
+ * could not start, a broken protocol, an item that overran its time limit.
+ * Schema-backed, so they survive encoding.
  *
  * @since 0.1.0
  */
 import { Schema } from "effect"
-
-/**
- * A Python exception raised by a node in the worker. The fields match the
- * Python bridge's `PythonError` (`pyType`, `pyModule`, `pyMessage`,
- * `traceback`), so a caller reads a failure the same way on every transport.
- *
- * @category errors
- * @since 0.1.0
- */
-export class PythonException extends Schema.TaggedError<PythonException>()("PythonException", {
-  /** The exception class's `__qualname__`, e.g. `ValueError`. */
-  pyType: Schema.String,
-  /** The module defining the class, e.g. `builtins`, `remotemedia.errors`. */
-  pyModule: Schema.String,
-  /** `str(exception)`. */
-  pyMessage: Schema.String,
-  /** The formatted Python traceback (`""` when there is none). */
-  traceback: Schema.String,
-  /** What the node was doing. */
-  phase: Schema.Literals(["load", "initialize", "process", "cleanup"]),
-  nodeId: Schema.NullOr(Schema.String),
-  /** `process`: the failing item's index among the items that node received. */
-  itemIndex: Schema.NullOr(Schema.Number)
-}) {
-  override get message(): string {
-    return `${this.pyType}: ${this.pyMessage}`
-  }
-}
 
 /**
  * The worker process ended while it still had work: killed by a signal, or

@@ -6,9 +6,10 @@
  *
  * @since 0.1.0
  */
+import { PythonError } from "@remotemedia/core"
 import { Effect } from "effect"
 import type { CodecError } from "./Codec.js"
-import { CleanupTimeout, ProtocolError, PythonException, type WorkerCrashed, type WorkerStartError } from "./IpcError.js"
+import { CleanupTimeout, ProtocolError, type WorkerCrashed, type WorkerStartError } from "./IpcError.js"
 import type { ErrorReply, Reply, Request } from "./Protocol.js"
 import { type SpawnOptions, Worker } from "./WorkerProcess.js"
 
@@ -45,20 +46,18 @@ export interface RestartPolicy {
 }
 
 /**
- * Converts an `error` reply into the Python exception it reports.
+ * Converts an `error` reply into the Python exception it reports (the node,
+ * phase and item travel in the core error that wraps it).
  *
  * @category errors
  * @since 0.1.0
  */
-export const pythonException = (reply: ErrorReply): PythonException =>
-  new PythonException({
+export const pythonException = (reply: ErrorReply): PythonError =>
+  new PythonError({
     pyType: reply.type,
     pyModule: reply.module ?? "builtins",
     pyMessage: reply.message,
-    traceback: reply.traceback,
-    phase: reply.phase === "load" || reply.phase === "initialize" || reply.phase === "cleanup" ? reply.phase : "process",
-    nodeId: reply.node_id,
-    itemIndex: reply.index
+    traceback: reply.traceback
   })
 
 /**
@@ -103,8 +102,8 @@ export class Session {
    * Loads and initializes a node; a Python failure comes back as the
    * `error` reply's exception.
    */
-  load(request: LoadRequest): Effect.Effect<LoadedNode, PythonException | WorkerCrashed | ProtocolError | CodecError> {
-    return Effect.flatMap(this.worker.request(request, `loading node '${request.node_id}'`), (reply): Effect.Effect<LoadedNode, PythonException | ProtocolError> => {
+  load(request: LoadRequest): Effect.Effect<LoadedNode, PythonError | WorkerCrashed | ProtocolError | CodecError> {
+    return Effect.flatMap(this.worker.request(request, `loading node '${request.node_id}'`), (reply): Effect.Effect<LoadedNode, PythonError | ProtocolError> => {
       if (reply.op === "error") return Effect.fail(pythonException(reply))
       if (reply.op !== "loaded") return Effect.fail(this.unexpected(reply, "loaded"))
       const node: LoadedNode = { slot: request.slot, nodeId: request.node_id, isSource: reply.is_source, request }
@@ -163,7 +162,7 @@ export class Session {
     node: LoadedNode,
     returnState: boolean,
     timeoutMs: number
-  ): Effect.Effect<Uint8Array | undefined, PythonException | WorkerCrashed | ProtocolError | CodecError | CleanupTimeout> {
+  ): Effect.Effect<Uint8Array | undefined, PythonError | WorkerCrashed | ProtocolError | CodecError | CleanupTimeout> {
     const worker = this.worker
     const request = worker.request({ op: "cleanup", slot: node.slot, return_state: returnState }, `cleanup of '${node.nodeId}'`).pipe(
       Effect.timeoutOrElse({
@@ -177,7 +176,7 @@ export class Session {
     )
     return Effect.flatMap(
       request,
-      (reply): Effect.Effect<Uint8Array | undefined, PythonException | ProtocolError> => {
+      (reply): Effect.Effect<Uint8Array | undefined, PythonError | ProtocolError> => {
         if (reply.op === "error") return Effect.fail(pythonException(reply))
         if (reply.op !== "ok") return Effect.fail(this.unexpected(reply, "ok"))
         return Effect.succeed(reply.state)

@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn as spawnChild } from "node:child_process"
 import type { Readable, Writable } from "node:stream"
 import { Effect } from "effect"
-import { CodecError, decode, encodeFrame } from "./Codec.js"
+import { CodecError, decode, encodeFrameParts } from "./Codec.js"
 import { FrameDecoder } from "./Framing.js"
 import { ProtocolError, WorkerCrashed, WorkerStartError } from "./IpcError.js"
 import { type Hello, invalidReason, PROTOCOL_VERSION, type Reply, type Request } from "./Protocol.js"
@@ -284,9 +284,9 @@ export class Worker {
       if (this.failure) return Effect.fail(this.failure)
       if (this.exit) return Effect.fail(this.crashedNow(during))
       const seq = ++this.seq
-      let frame: Uint8Array
+      let frame: Array<Uint8Array>
       try {
-        frame = encodeFrame({ ...request, seq })
+        frame = encodeFrameParts({ ...request, seq })
       } catch (e) {
         return Effect.fail(e instanceof CodecError ? e : new CodecError(String(e)))
       }
@@ -295,7 +295,14 @@ export class Worker {
           during,
           resolve: (o) => resume(o._tag === "Reply" ? Effect.succeed(o.reply) : Effect.fail(o.error))
         })
-        ;(this.child.stdio[3] as Writable).write(frame)
+        const out = this.child.stdio[3] as Writable
+        if (frame.length === 1) out.write(frame[0])
+        else {
+          // Header and raw parts in one gathered write (writev), no copy into one buffer.
+          out.cork()
+          for (const part of frame) if (part.byteLength > 0) out.write(part)
+          out.uncork()
+        }
         return Effect.sync(() => {
           if (this.pending.delete(seq)) this.abandoned.add(seq)
         })

@@ -18,5 +18,5 @@ export * as Stages from "./Stages.js"
 export * as WorkerProcess from "./WorkerProcess.js"
 
 export { PickledObject } from "./Codec.js"
-export { CleanupTimeout, ItemTimeout, ProtocolError, PythonException, WorkerCrashed, WorkerStartError } from "./IpcError.js"
+export { CleanupTimeout, ItemTimeout, ProtocolError, WorkerCrashed, WorkerStartError } from "./IpcError.js"
 export { create, type IpcOptions, layer, layerConfig, make, type WorkerInfo } from "./IpcTransport.js"

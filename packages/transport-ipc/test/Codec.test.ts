@@ -1,7 +1,7 @@
 // Codec: RuntimeData <-> msgpack round trips on the TypeScript side, views vs copies, refusals.
 import { assert, describe, it } from "@effect/vitest"
 import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
-import { CodecError, decode, encode, encodeFrame, PickledObject } from "../src/Codec.js"
+import { BLOB_THRESHOLD, CodecError, decode, encode, encodeFrame, encodeFrameParts, PickledObject } from "../src/Codec.js"
 
 const roundtrip = (u: unknown) => decode(encode(u))
 
@@ -121,5 +121,22 @@ describe("Codec", () => {
   it("reports invalid msgpack as a CodecError", () => {
     assert.throws(() => decode(Uint8Array.from([0x92, 0x01])), CodecError, /end of MessagePack data/)
     assert.throws(() => decode(Uint8Array.from([0x80, 0x80])), CodecError, /end of buffer not reached/)
+  })
+
+  it("encodeFrameParts sends large raw parts from their own memory, the same bytes as encodeFrame", () => {
+    const big = new Float32Array(BLOB_THRESHOLD / 4 + 3).map((_, i) => i)
+    const video = new Uint8Array(BLOB_THRESHOLD * 2).fill(7)
+    const message = {
+      op: "process",
+      seq: 9,
+      items: ["a", new Tensor(big, [big.length]), new Tensor(new Float32Array(4), [4]), new VideoFrame(video, 256, 512, "gray8"), 3]
+    }
+    const parts = encodeFrameParts(message)
+    assert.strictEqual(parts.length, 5)
+    assert.strictEqual(parts[1]!.buffer, big.buffer)
+    assert.strictEqual(parts[3], video)
+    assert.deepStrictEqual(Buffer.concat(parts), Buffer.from(encodeFrame(message)))
+    assert.strictEqual(encodeFrameParts({ op: "end", seq: 1, slots: [0] }).length, 1)
+    assert.deepStrictEqual(Buffer.from(encodeFrameParts({ a: "x" })[0]!), Buffer.from(encodeFrame({ a: "x" })))
   })
 })

@@ -12,6 +12,7 @@ import {
   NodeProcessError,
   NodeRef,
   Pipeline,
+  PythonError,
   Tensor,
   Transport,
   TransportUnavailable,
@@ -19,7 +20,7 @@ import {
 } from "@remotemedia/core"
 import { Config, ConfigProvider, Effect, Layer, Logger, References, Stream } from "effect"
 import { PickledObject } from "../src/Codec.js"
-import { ItemTimeout, ProtocolError, PythonException, WorkerCrashed } from "../src/IpcError.js"
+import { ItemTimeout, ProtocolError, WorkerCrashed } from "../src/IpcError.js"
 import * as IpcTransport from "../src/IpcTransport.js"
 import { alive, base, eventually, fixture, fixturesDir, python, serialized } from "./helpers.js"
 
@@ -176,9 +177,9 @@ describe("IpcTransport: failures", () => {
       assert.instanceOf(error, NodeProcessError)
       const e = error as NodeProcessError
       assert.deepStrictEqual([e.nodeId, e.itemIndex], ["fail", 1])
-      assert.instanceOf(e.cause, PythonException)
-      const py = e.cause as PythonException
-      assert.deepStrictEqual([py.pyType, py.pyModule, py.pyMessage, py.phase], ["ValueError", "builtins", "cannot take 'bad'", "process"])
+      assert.instanceOf(e.cause, PythonError)
+      const py = e.cause as PythonError
+      assert.deepStrictEqual([py.pyType, py.pyModule, py.pyMessage], ["ValueError", "builtins", "cannot take 'bad'"])
       assert.match(py.traceback, /Traceback \(most recent call last\):[\s\S]*ipc_test_nodes\.py", line \d+, in process/)
       assert.strictEqual(lines(log).filter((l) => l.startsWith("life cleanup")).length, 1)
       assert.deepStrictEqual(yield* run(nodes, ["again"]), ["again"])
@@ -203,7 +204,7 @@ describe("IpcTransport: failures", () => {
       const ref = NodeRef.serializedInstance({ bytes, name: "g", className: "elsewhere_nodes.Gain" })
       const error = yield* Effect.flip(run([ref], [1]))
       assert.instanceOf(error, NodeInitializeError)
-      const py = (error as NodeInitializeError).cause as PythonException
+      const py = (error as NodeInitializeError).cause as PythonError
       assert.deepStrictEqual([py.pyModule, py.pyType], ["remotemedia.errors", "SerializationError"])
       assert.match(py.pyMessage, /'Gain' from module 'elsewhere_nodes', which cannot be imported/)
     }))
@@ -214,7 +215,7 @@ describe("IpcTransport: failures", () => {
       const error = yield* Effect.flip(run([fixture("life", "LifecycleLog", { path: log }), NodeRef.manifestNode("x", "NoSuchNode")], [1]))
       assert.instanceOf(error, NodeInitializeError)
       assert.strictEqual((error as NodeInitializeError).nodeId, "x")
-      assert.strictEqual(((error as NodeInitializeError).cause as PythonException).pyType, "NodeTypeNotFoundError")
+      assert.strictEqual(((error as NodeInitializeError).cause as PythonError).pyType, "NodeTypeNotFoundError")
       assert.deepStrictEqual(lines(log).map((l) => l.split(" ")[1]), ["initialize", "cleanup"])
     }))
 
@@ -333,7 +334,7 @@ describe("IpcTransport: failures", () => {
         allowedModules: ["bad_cleanup"]
       }))
       assert.instanceOf(error, NodeCleanupError)
-      assert.strictEqual(((error as NodeCleanupError).cause as PythonException).pyMessage, "cannot release")
+      assert.strictEqual(((error as NodeCleanupError).cause as PythonError).pyMessage, "cannot release")
     }))
 
   it.live("the worker exits when its parent process dies", () =>

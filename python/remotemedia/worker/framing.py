@@ -15,6 +15,8 @@ MAX_FRAME: Final = 0xFFFF_FFFF
 
 _HEADER = struct.Struct(">I")
 _IOV_MAX = 512
+_SMALL: Final = 64 * 1024
+"""Bodies up to this size are written with their header in one copy and one ``write``."""
 
 
 class ProtocolError(Exception):
@@ -38,13 +40,17 @@ class FrameReader:
 
     def __init__(self, stream: BinaryIO, *, keep: int = 256 * 1024 * 1024) -> None:
         self._stream = stream
+        self._readinto = stream.readinto  # type: ignore[attr-defined]
         self._buffer = bytearray(64 * 1024)
+        self._view = memoryview(self._buffer)
+        self._header = bytearray(4)
+        self._header_view = memoryview(self._header)
         self._keep = keep
 
     def _fill(self, view: memoryview) -> int:
         got = 0
         while got < len(view):
-            n = self._stream.readinto(view[got:])  # type: ignore[attr-defined]
+            n = self._readinto(view[got:] if got else view)
             if not n:
                 break
             got += n
@@ -55,21 +61,29 @@ class FrameReader:
 
         Raises :class:`ProtocolError` when the stream ends inside a frame.
         """
-        header = bytearray(4)
-        got = self._fill(memoryview(header))
-        if got == 0:
-            return None
-        if got < 4:
-            raise ProtocolError(f"truncated frame: stream ended after {got} of 4 header bytes")
+        # Hot path: one readinto for the header, one for the body (the stream's own buffer
+        # usually holds both already); the partial-read loop only runs when they do not.
+        header = self._header
+        got = self._readinto(header)
+        if got != 4:
+            got = got or 0
+            if got == 0:
+                return None
+            got += self._fill(self._header_view[got:])
+            if got < 4:
+                raise ProtocolError(f"truncated frame: stream ended after {got} of 4 header bytes")
         (length,) = _HEADER.unpack(header)
         if length > len(self._buffer) or len(self._buffer) > max(self._keep, length):
             self._buffer = bytearray(length)  # grow, or give back a huge one
-        body = memoryview(self._buffer)[:length]
-        got = self._fill(body)
+            self._view = memoryview(self._buffer)
+        body = self._view[:length]
+        got = self._readinto(body) or 0
         if got < length:
-            raise ProtocolError(
-                f"truncated frame: stream ended after {got} of {length} announced bytes"
-            )
+            got += self._fill(body[got:])
+            if got < length:
+                raise ProtocolError(
+                    f"truncated frame: stream ended after {got} of {length} announced bytes"
+                )
         return body
 
 
@@ -86,17 +100,28 @@ class FrameWriter:
 
     def write_parts(self, parts: Sequence[Any]) -> None:
         """Write one frame whose body is the concatenation of ``parts`` (gathered, not copied)."""
+        if len(parts) == 1 and type(parts[0]) is bytes and len(parts[0]) <= _SMALL:
+            # Hot path (every small reply): one write of header + body.
+            body = parts[0]
+            data = _HEADER.pack(len(body)) + body
+            with self._lock:
+                written = os.write(self._fd, data)
+                if written < len(data):  # only when the pipe was nearly full
+                    self._write_all([memoryview(data)[written:]])
+            return
         views = [memoryview(p).cast("B") for p in parts]
         length = sum(v.nbytes for v in views)
         if length > MAX_FRAME:
             raise ProtocolError(f"frame body of {length} bytes exceeds the limit of {MAX_FRAME}")
         views.insert(0, memoryview(_HEADER.pack(length)))
-        views = [v for v in views if v.nbytes]
         with self._lock:
-            while views:
-                written = os.writev(self._fd, views[:_IOV_MAX])
-                while views and written >= views[0].nbytes:
-                    written -= views[0].nbytes
-                    views.pop(0)
-                if views and written:
-                    views[0] = views[0][written:]
+            self._write_all([v for v in views if v.nbytes])
+
+    def _write_all(self, views: list[memoryview]) -> None:
+        while views:
+            written = os.writev(self._fd, views[:_IOV_MAX])
+            while views and written >= views[0].nbytes:
+                written -= views[0].nbytes
+                views.pop(0)
+            if views and written:
+                views[0] = views[0][written:]

@@ -58,6 +58,28 @@ def _die_with_parent(parent_pid: int | None) -> None:
     threading.Thread(target=watch, name="remotemedia-parent-watch", daemon=True).start()
 
 
+_PIPE_SIZE = 1 << 18
+
+
+def _widen_pipe(fd: int) -> None:
+    """Grow a pipe's kernel buffer (64 KiB by default on Linux) to 256 KiB when allowed.
+
+    Large frames then cross in 4x fewer writer/reader hand-offs (1 MiB measured slower
+    for 64 MiB frames when the processes run on different CPUs). Not an error
+    when the fd is no pipe, the platform has no F_SETPIPE_SZ, or the limit
+    (``/proc/sys/fs/pipe-max-size``) is lower.
+    """
+    import fcntl
+
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is None:
+        return
+    try:
+        fcntl.fcntl(fd, setsize, _PIPE_SIZE)
+    except OSError:
+        pass
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m remotemedia.worker",
@@ -92,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for fd in (args.in_fd, args.out_fd):
         os.set_blocking(fd, True)
+        _widen_pipe(fd)
 
     from .. import register_allowed_module
     from .framing import FrameReader, FrameWriter

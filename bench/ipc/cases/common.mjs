@@ -1,0 +1,23 @@
+// Shared by the bench cases: timing helpers and the interpreter.
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Interpreter } from "@remotemedia/transport-ipc"
+
+export const here = dirname(fileURLToPath(import.meta.url))
+export const python = process.env.PYTHON_BIN ?? Interpreter.findPython({}, process.env, join(here, "../../..")).python
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+export const now = () => process.hrtime.bigint()
+export const since = (t0) => Number(process.hrtime.bigint() - t0)
+/** Prints the case's result as the last stdout line (the runner parses it). */
+export const report = (result) => process.stdout.write(JSON.stringify(result) + "\n")
+/** Times `reps` awaited calls of `f` after `warm` untimed ones; the median in ns. */
+export const timeCalls = async (f, reps, warm) => {
+  for (let i = 0; i < warm; i++) await f(i)
+  const times = new Array(reps)
+  for (let i = 0; i < reps; i++) {
+    const t0 = now()
+    await f(i)
+    times[i] = since(t0)
+  }
+  return median(times)
+}
