@@ -15,7 +15,7 @@ from ._sync import resolve
 from .errors import NodeInitializationError, SerializationError
 from .node import Node
 
-__all__ = ["DEFAULT_MAX_SIZE", "deserialize_node_from_ipc", "serialize_node_for_ipc"]
+__all__ = ["DEFAULT_MAX_SIZE", "deserialize_node_from_ipc", "serialize_node_for_ipc", "unpickle_node_data"]
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
 """Default limit on the size of a serialized node, in bytes (2 GiB)."""
@@ -180,6 +180,27 @@ def _missing_class_error(missing: _MissingClass) -> SerializationError:
     return SerializationError(None, None, reason, suggestion, action="deserialize")
 
 
+def unpickle_node_data(data: bytes | bytearray | memoryview) -> Any:
+    """Unpickle shipped node bytes without checking the type or calling ``initialize()``.
+
+    Raises :class:`SerializationError` when the data is not a valid pickle or
+    needs a class this interpreter cannot import (naming module and class).
+    """
+    try:
+        return _Unpickler(io.BytesIO(data)).load()
+    except _MissingClass as missing:
+        raise _missing_class_error(missing) from missing.error
+    except Exception as exc:
+        raise SerializationError(
+            None,
+            None,
+            f"data is not a valid pickle of a node ({type(exc).__name__}: {exc})",
+            "pass the exact bytes returned by serialize_node_for_ipc(), with the same code on "
+            "both sides.",
+            action="deserialize",
+        ) from exc
+
+
 def deserialize_node_from_ipc(
     data: bytes | bytearray | memoryview, *, initialize: bool = True
 ) -> Node:
@@ -196,19 +217,7 @@ def deserialize_node_from_ipc(
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"deserialize_node_from_ipc expects bytes, got {_type_name(data)}")
-    try:
-        obj = _Unpickler(io.BytesIO(data)).load()
-    except _MissingClass as missing:
-        raise _missing_class_error(missing) from missing.error
-    except Exception as exc:
-        raise SerializationError(
-            None,
-            None,
-            f"data is not a valid pickle of a node ({type(exc).__name__}: {exc})",
-            "pass the exact bytes returned by serialize_node_for_ipc(), with the same code on "
-            "both sides.",
-            action="deserialize",
-        ) from exc
+    obj = unpickle_node_data(data)
     if not isinstance(obj, Node):
         raise SerializationError(
             None,

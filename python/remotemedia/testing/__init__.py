@@ -8,58 +8,7 @@ its own name and the name with ``Node`` added (``FixtureCounter`` and
 ``StatefulCounterNode``); the names are kept distinct from the built-in nodes.
 """
 
-from .nodes import (
-    DuckNode,
-    FixtureAccumulator,
-    FixtureAsyncExpand,
-    FixtureAsyncLifecycle,
-    FixtureAsyncRangeSource,
-    FixtureAsyncScale,
-    FixtureCounter,
-    FixtureEcho,
-    FixtureExpand,
-    FixtureFailAt,
-    FixtureFailCleanup,
-    FixtureFailInitialize,
-    FixtureKeepEven,
-    FixtureLifecycle,
-    FixtureMakeOpaque,
-    FixtureModel,
-    FixtureRangeSource,
-    FixtureScale,
-    FixtureTypeOf,
-    FixtureUseOpaque,
-    NotANode,
-    OpaqueThing,
-    fail_deep_inside,
-    make_calculator_pipeline,
-    make_custom_pipeline,
-)
+from . import nodes
+from .nodes import *  # noqa: F403  (every fixture, by the names nodes.__all__ lists)
 
-__all__ = [
-    "DuckNode",
-    "FixtureAccumulator",
-    "FixtureAsyncExpand",
-    "FixtureAsyncLifecycle",
-    "FixtureAsyncRangeSource",
-    "FixtureAsyncScale",
-    "FixtureCounter",
-    "FixtureEcho",
-    "FixtureExpand",
-    "FixtureFailAt",
-    "FixtureFailCleanup",
-    "FixtureFailInitialize",
-    "FixtureKeepEven",
-    "FixtureLifecycle",
-    "FixtureMakeOpaque",
-    "FixtureModel",
-    "FixtureRangeSource",
-    "FixtureScale",
-    "FixtureTypeOf",
-    "FixtureUseOpaque",
-    "NotANode",
-    "OpaqueThing",
-    "fail_deep_inside",
-    "make_calculator_pipeline",
-    "make_custom_pipeline",
-]
+__all__ = nodes.__all__

@@ -20,9 +20,8 @@ from typing import Any, Final, NoReturn
 
 from .. import runtime_host
 from .._pickler import dump as pickle_dump
-from ..errors import SerializationError
 from ..runtime_host import ErrorRecord, RuntimeHost, SourceCursor
-from ..serialization import _missing_class_error, _MissingClass, _Unpickler
+from ..serialization import unpickle_node_data
 from .codec import CodecError, decode, encode_parts
 from .framing import FrameReader, FrameWriter, ProtocolError
 
@@ -150,23 +149,6 @@ class _Slot:
     received: int = 0
     cursor: SourceCursor | None = None
     is_source: bool = False
-
-
-def _load_instance(data: bytes) -> Any:
-    """Unpickle a shipped instance without initializing it (the host does that, on its loop)."""
-    try:
-        return _Unpickler(io.BytesIO(data)).load()
-    except _MissingClass as missing:
-        raise _missing_class_error(missing) from missing.error
-    except Exception as exc:
-        raise SerializationError(
-            None,
-            None,
-            f"data is not a valid pickle of a node ({type(exc).__name__}: {exc})",
-            "ship the exact bytes serialize_node_for_ipc() returned, with the same code on both "
-            "sides.",
-            action="deserialize",
-        ) from exc
 
 
 class Worker:
@@ -319,7 +301,7 @@ class Worker:
         slot, node_id = self._new_slot(msg)
         data = _field(msg, "data", bytes)
         try:
-            node = _load_instance(data)
+            node = unpickle_node_data(data)
         except Exception as exc:
             raise _Failure("load", node_id, runtime_host.error_record(exc)) from exc
         return self._install(slot, node_id, node)
