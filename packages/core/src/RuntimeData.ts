@@ -47,18 +47,30 @@ export interface TypedArrayByDType {
  */
 export type TensorData = TypedArrayByDType[DType]
 
-const dtypeOf = (data: TensorData): DType => {
-  if (data instanceof Float32Array) return "float32"
-  if (data instanceof Float64Array) return "float64"
-  if (data instanceof Int8Array) return "int8"
-  if (data instanceof Int16Array) return "int16"
-  if (data instanceof Int32Array) return "int32"
-  if (data instanceof BigInt64Array) return "int64"
-  if (data instanceof Uint16Array) return "uint16"
-  if (data instanceof Uint32Array) return "uint32"
-  if (data instanceof BigUint64Array) return "uint64"
-  return "uint8"
-}
+/**
+ * The typed-array constructor of each `DType`, e.g. to view received bytes.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const TypedArrayConstructors = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array
+} as const
+
+const dtypeEntries = Object.entries(TypedArrayConstructors) as ReadonlyArray<
+  readonly [DType, (typeof TypedArrayConstructors)[DType]]
+>
+
+const dtypeOf = (data: TensorData): DType => dtypeEntries.find(([, Ctor]) => data instanceof Ctor)?.[0] ?? "uint8"
 
 /**
  * Raised when a media value is constructed from inconsistent parts.

@@ -237,18 +237,7 @@ const readMedia = (payload: Uint8Array): { header: Array<unknown>; offset: numbe
 // TYPED ARRAYS
 // ---------------------------------------------------------------------------
 
-const arrayTypes = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  int16: Int16Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  uint8: Uint8Array,
-  uint16: Uint16Array,
-  uint32: Uint32Array,
-  uint64: BigUint64Array
-} as const
+const arrayTypes = RD.TypedArrayConstructors
 
 const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
 

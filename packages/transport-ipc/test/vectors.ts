@@ -20,18 +20,7 @@ export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, byte
 export const unhex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "hex"))
 
 const SAFE = 2n ** 53n
-const ctors = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  int16: Int16Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  uint8: Uint8Array,
-  uint16: Uint16Array,
-  uint32: Uint32Array,
-  uint64: BigUint64Array
-} as const
+const ctors = RuntimeData.TypedArrayConstructors
 
 const typed = (dtype: RuntimeData.DType, bytes: Uint8Array) => {
   const copy = bytes.slice()
