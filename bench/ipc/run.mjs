@@ -1,7 +1,9 @@
 // transport-ipc benchmarks, every figure beside an anchor measured in the same run:
 //   - a raw length-prefixed echo over the same two pipes (echo_baseline.py, Python stdlib only), the floor for any stdio protocol;
 //   - pythonia (npm `pythonia`, a Node<->Python bridge over stdio);
-//   - `python -c "import cloudpickle, msgpack"` for the worker's cold start.
+//   - `python -c "import cloudpickle, msgpack"` for the worker's cold start;
+//   - informational, to show where the time goes: a bare msgpack request/reply over the same pipes (msgpack_echo.py), and
+//     the raw echo with its replies gathered into one buffer on the Node side (as a received tensor must be).
 // Each measurement runs in its own process; the two sides of a ratio run alternately (A/B/A/B...) and the medians are compared.
 // Every IPC figure is measured twice: all processes pinned to CPU 0 (`taskset -c 0` on the case process, which its Python
 // children inherit), and unpinned. Waking a process on the other CPU of these 2-vCPU VMs costs tens of microseconds and
@@ -65,6 +67,9 @@ try {
     row(mode, "round trip, 16 B string", tiny, "raw echo", echoTiny, `${(tiny / echoTiny).toFixed(2)}x`, "<= 1.30x the echo", tiny / echoTiny <= 1.3)
     const [tiny2, pyt] = pair(ours("rt", 16, tinyReps), anchor("pythonia", quick ? 2_000 : 5_000))
     row(mode, "round trip, 16 B string", tiny2, "pythonia", pyt, `${(pyt / tiny2).toFixed(1)}x faster`, ">= 3x faster", pyt / tiny2 >= 3)
+    // Informational: the same request/reply as a bare msgpack map over the same pipes (no dispatch, no node, no checks)
+    const [tiny3, mp] = pair(ours("rt", 16, tinyReps), anchor("msgpack-echo", tinyReps))
+    row(mode, "round trip, 16 B string", tiny3, "mp echo", mp, `${(tiny3 / mp).toFixed(2)}x`, "(no target)", undefined)
 
     // 2. large round trips: throughput >= 0.8x the raw echo's
     for (const [label, bytes, reps] of [["1 MiB", 1 << 20, quick ? 100 : 400], ["64 MiB", 64 << 20, quick ? 4 : 10]]) {
@@ -72,6 +77,9 @@ try {
       const throughput = (ns) => `${((2 * bytes) / ns).toFixed(2)} GB/s`
       row(mode, `round trip, ${label} float32 tensor`, big, "raw echo", echoBig, `${(echoBig / big).toFixed(2)}x tput`, ">= 0.80x the echo's tput", echoBig / big >= 0.8)
       console.log(`${"".padEnd(12)}(both directions: ours ${throughput(big)}, echo ${throughput(echoBig)})`)
+      // Informational: the echo whose Node side gathers each reply into one fresh buffer, as a typed array needs
+      const [big2, gathered] = pair(ours("rt", bytes, reps), anchor("echo-assembled", bytes, reps))
+      row(mode, `round trip, ${label} float32 tensor`, big2, "echo+gath", gathered, `${(gathered / big2).toFixed(2)}x tput`, "(no target)", undefined)
     }
 
     // 3. cold start with a shipped instance: spawn + hello + load_instance, vs spawning Python to import cloudpickle and msgpack

@@ -1,5 +1,11 @@
 // The anchors.
 //   echo <bytes> <reps>   round trips of a length-prefixed frame through echo_baseline.py (raw pipes, stdlib only)
+//   echo-assembled <bytes> <reps>
+//                         the same, but the Node side gathers each reply into one fresh buffer, as any receiver must
+//                         that hands the bytes on as one typed array (informational)
+//   msgpack-echo <reps>   round trips of a msgpack map {op, seq, items: [16 B string]} through msgpack_echo.py, which
+//                         decodes it and answers {op, seq, outputs}; msgpackr on the Node side: the cost of any msgpack
+//                         request/reply protocol before it does anything (informational)
 //   import <reps>         spawn `python -c "import cloudpickle, msgpack"` until it exits
 //   pythonia <reps>       round trips of a 16 B string through pythonia (a Python function returning its argument)
 import { spawn } from "node:child_process"
@@ -8,19 +14,26 @@ import { here, median, now, python, report, since, timeCalls } from "./common.mj
 
 const [mode, a, b] = process.argv.slice(2)
 
-if (mode === "echo") {
+if (mode === "echo" || mode === "echo-assembled") {
   const bytes = Number(a)
   const reps = Number(b)
   const child = spawn(python, [join(here, "../echo_baseline.py")], { stdio: ["ignore", "inherit", "inherit", "pipe", "pipe"] })
   const out = child.stdio[3]
   const frame = Buffer.alloc(4 + bytes, 1)
   frame.writeUInt32BE(bytes, 0)
+  const assemble = mode === "echo-assembled"
   let got = 0
+  let body
   let resolve
   child.stdio[4].on("data", (chunk) => {
+    if (assemble) {
+      body ??= Buffer.allocUnsafeSlow(frame.length)
+      body.set(chunk, got)
+    }
     got += chunk.length
     if (got >= frame.length) {
       got -= frame.length
+      body = undefined
       resolve()
     }
   })
@@ -30,6 +43,29 @@ if (mode === "echo") {
     return done
   }
   const ns = await timeCalls(once, reps, Math.max(3, Math.min(200, reps / 10)))
+  child.kill()
+  report({ ns })
+} else if (mode === "msgpack-echo") {
+  const { Packr, RESERVE_START_SPACE, Unpackr } = await import("msgpackr")
+  const packr = new Packr({ useRecords: false })
+  const unpackr = new Unpackr({ useRecords: false })
+  const child = spawn(python, [join(here, "../msgpack_echo.py")], { stdio: ["ignore", "inherit", "inherit", "pipe", "pipe"] })
+  const out = child.stdio[3]
+  const items = ["0123456789abcdef"]
+  let resolve
+  child.stdio[4].on("data", (chunk) => {
+    const reply = unpackr.unpack(chunk.subarray(4))
+    if (reply.outputs[0] !== items[0]) throw new Error("msgpack echo answered wrong")
+    resolve()
+  })
+  const once = (i) => {
+    const done = new Promise((r) => (resolve = r))
+    const frame = packr.pack({ seq: i, op: "process", slots: [0], items, first_index: i }, RESERVE_START_SPACE | 4)
+    frame.writeUInt32BE(frame.length - 4, 0)
+    out.write(frame)
+    return done
+  }
+  const ns = await timeCalls(once, Number(a), 200)
   child.kill()
   report({ ns })
 } else if (mode === "import") {

@@ -383,6 +383,14 @@ const unpackr = new Unpackr({
   mapsAsObjects: true
 } as never)
 
+/** Writes a frame's 4-byte big-endian length in place (cheaper than a DataView per frame). */
+const writeLength = (frame: Uint8Array, length: number): void => {
+  frame[0] = length >>> 24
+  frame[1] = (length >>> 16) & 0xff
+  frame[2] = (length >>> 8) & 0xff
+  frame[3] = length & 0xff
+}
+
 /**
  * Encodes one message as a whole frame: 4-byte big-endian length, then the
  * msgpack body (written in place, no concatenation).
@@ -399,7 +407,7 @@ export const encodeFrame = (message: unknown): Uint8Array => {
   }
   const length = buffer.byteLength - 4
   if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
-  new DataView(buffer.buffer, buffer.byteOffset, 4).setUint32(0, length)
+  writeLength(buffer, length)
   return buffer
 }
 
@@ -426,7 +434,7 @@ export const encodeFrameParts = (message: unknown): Array<Uint8Array> => {
   let length = packed.byteLength - 4
   if (pending.length === 0) {
     if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
-    new DataView(packed.buffer, packed.byteOffset, 4).setUint32(0, length)
+    writeLength(packed, length)
     return [packed]
   }
   const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
@@ -441,7 +449,7 @@ export const encodeFrameParts = (message: unknown): Array<Uint8Array> => {
   }
   parts.push(packed.subarray(from))
   if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
-  new DataView(packed.buffer, packed.byteOffset, 4).setUint32(0, length)
+  writeLength(packed, length)
   return parts
 }
 

@@ -28,7 +28,8 @@ export interface Hello {
   readonly python: string
   readonly cloudpickle: string
   readonly msgpack: string
-  readonly numpy: string
+  /** numpy's version, or null when the worker had not imported numpy yet when it said hello. */
+  readonly numpy: string | null
   readonly remotemedia: string
 }
 

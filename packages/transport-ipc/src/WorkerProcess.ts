@@ -43,11 +43,9 @@ export interface SpawnOptions {
   readonly maxFrameBytes?: number | undefined
 }
 
-type Outcome = { readonly _tag: "Reply"; readonly reply: Reply } | { readonly _tag: "Failure"; readonly error: WorkerCrashed | ProtocolError }
-
 interface Pending {
   readonly during: string
-  readonly resolve: (outcome: Outcome) => void
+  readonly resume: (outcome: Effect.Effect<Reply, WorkerCrashed | ProtocolError>) => void
 }
 
 /**
@@ -221,7 +219,7 @@ export class Worker {
     }
     this.pending.delete(seq)
     if (m.op === "error" && m.phase === "timeout") this.expectingExit = true
-    waiting.resolve({ _tag: "Reply", reply: m })
+    waiting.resume(Effect.succeed(m))
   }
 
   private line(line: string): void {
@@ -241,7 +239,7 @@ export class Worker {
   private fail(error: WorkerCrashed | ProtocolError, kill: boolean): void {
     if (this.failure) return
     this.failure = error
-    for (const [, p] of this.pending) p.resolve({ _tag: "Failure", error })
+    for (const [, p] of this.pending) p.resume(Effect.fail(error))
     this.pending.clear()
     if (kill) this.kill()
   }
@@ -280,32 +278,28 @@ export class Worker {
    * protocol first, or when the request cannot be encoded.
    */
   request(request: Request, during: string): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError> {
-    return Effect.suspend((): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError> => {
-      if (this.failure) return Effect.fail(this.failure)
-      if (this.exit) return Effect.fail(this.crashedNow(during))
+    return Effect.callback<Reply, WorkerCrashed | ProtocolError | CodecError>((resume) => {
+      if (this.failure) return resume(Effect.fail(this.failure))
+      if (this.exit) return resume(Effect.fail(this.crashedNow(during)))
       const seq = ++this.seq
       let frame: Array<Uint8Array>
       try {
-        frame = encodeFrameParts({ ...request, seq })
+        // `seq` first: a spread into a fresh literal keeps a fast object shape for the encoder
+        frame = encodeFrameParts({ seq, ...request })
       } catch (e) {
-        return Effect.fail(e instanceof CodecError ? e : new CodecError(String(e)))
+        return resume(Effect.fail(e instanceof CodecError ? e : new CodecError(String(e))))
       }
-      return Effect.callback<Reply, WorkerCrashed | ProtocolError>((resume) => {
-        this.pending.set(seq, {
-          during,
-          resolve: (o) => resume(o._tag === "Reply" ? Effect.succeed(o.reply) : Effect.fail(o.error))
-        })
-        const out = this.child.stdio[3] as Writable
-        if (frame.length === 1) out.write(frame[0])
-        else {
-          // Header and raw parts in one gathered write (writev), no copy into one buffer.
-          out.cork()
-          for (const part of frame) if (part.byteLength > 0) out.write(part)
-          out.uncork()
-        }
-        return Effect.sync(() => {
-          if (this.pending.delete(seq)) this.abandoned.add(seq)
-        })
+      this.pending.set(seq, { during, resume })
+      const out = this.child.stdio[3] as Writable
+      if (frame.length === 1) out.write(frame[0])
+      else {
+        // Header and raw parts in one gathered write (writev), no copy into one buffer.
+        out.cork()
+        for (const part of frame) if (part.byteLength > 0) out.write(part)
+        out.uncork()
+      }
+      return Effect.sync(() => {
+        if (this.pending.delete(seq)) this.abandoned.add(seq)
       })
     })
   }
