@@ -38,3 +38,6 @@ if (!existsSync(venvPython) || !stampOk(pyStamp, pyHash)) {
   run(venvPython, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", `${pyDir}[dev]`])
   writeFileSync(pyStamp, pyHash)
 }
+// Bytecode for the package, as a wheel install has it: worker processes then start without compiling remotemedia
+// (where PYTHONDONTWRITEBYTECODE is set, every start would compile it again). Only stale files are recompiled.
+run(venvPython, ["-m", "compileall", "-q", join(pyDir, "remotemedia")])

@@ -14,11 +14,8 @@ remotemedia is always pickled by reference, so ``Node`` stays one class.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import os
-import site
 import sys
-import sysconfig
 import types
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -39,6 +36,9 @@ _by_value_cache: dict[str, bool] = {}
 
 @functools.lru_cache(maxsize=1)
 def _installed_roots() -> tuple[str, ...]:
+    import site
+    import sysconfig
+
     paths = {
         sysconfig.get_paths().get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")
     }
@@ -51,6 +51,8 @@ def _installed_roots() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _distribution_packages() -> frozenset[str]:
+    import importlib.metadata  # slow to import: only once a module of unknown origin shows up
+
     return frozenset(importlib.metadata.packages_distributions())
 
 

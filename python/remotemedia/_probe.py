@@ -21,13 +21,12 @@ object found so far as an incomplete result.
 from __future__ import annotations
 
 import gc
+import sys
 import time
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from ._pickler import dump
 
@@ -82,8 +81,11 @@ class _DeadlineSink:
 def _always_picklable(obj: object) -> bool:
     if type(obj) in _ALWAYS_PICKLABLE:
         return True
-    if type(obj) is np.ndarray or isinstance(obj, np.generic):
-        return bool(obj.dtype.kind != "O")
+    if "numpy" in sys.modules:  # no numpy value exists unless numpy was imported
+        import numpy as np
+
+        if type(obj) is np.ndarray or isinstance(obj, np.generic):
+            return bool(obj.dtype.kind != "O")
     return False
 
 

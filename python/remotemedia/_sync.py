@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import threading
 from collections.abc import Awaitable
@@ -25,6 +24,8 @@ def resolve(result: Any) -> Any:
     """
     if not inspect.isawaitable(result):
         return result
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = ["PIXEL_FORMATS", "Audio", "VideoFrame"]
 
 
-def _positive_int(field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+def _is_positive_int(value: object) -> bool:
+    """An int (not a bool) or a numpy integer, above zero; does not import numpy."""
+    if isinstance(value, int):
+        return not isinstance(value, bool) and value > 0
+    if "numpy" in sys.modules:  # no numpy integer exists unless numpy was imported
+        import numpy as np
+
+        return isinstance(value, np.integer) and bool(value > 0)
+    return False
+
+
+def _positive_int(field: str, value: Any) -> int:
+    if not _is_positive_int(value):
         raise ValueError(f"Audio {field} must be a positive integer, got {value!r}")
     return int(value)
 
@@ -34,6 +47,8 @@ class Audio:
     channels: int = 1
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         array: npt.NDArray[Any] = np.asarray(self.samples)
         if array.dtype.kind != "f":
             raise TypeError(
@@ -65,10 +80,6 @@ class Audio:
     def planar(self) -> npt.NDArray[np.float32]:
         """The samples as a ``(channels, frames)`` array (a view, not a copy)."""
         return self.samples.reshape(self.frames, self.channels).transpose()
-
-
-def _is_positive_int(value: object) -> bool:
-    return bool(not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value > 0)
 
 
 def _ceil_half(n: int) -> int:

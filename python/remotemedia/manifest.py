@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +14,8 @@ __all__ = ["build_nodes_from_manifest"]
 
 def _parse(manifest: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(manifest, (str, bytes)):
+        import json  # not at module level: importing remotemedia stays cheap
+
         try:
             manifest = json.loads(manifest)
         except ValueError as exc:

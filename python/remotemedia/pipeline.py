@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -72,6 +71,8 @@ class Pipeline:
         the next. Raises :class:`ManifestError` naming the node whose params
         are not JSON-serializable (pass such a node as an instance instead).
         """
+        import json  # not at module level: importing remotemedia stays cheap
+
         manifest = self.to_manifest(description)
         for entry in manifest["nodes"]:
             try:

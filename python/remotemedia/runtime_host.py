@@ -19,31 +19,32 @@ message, formatted traceback without the host's own frames, item index), next
 to the outputs produced before the failure. Errors in the host's inputs (an
 unknown node type, bad bytes) do raise.
 
-Async code runs on one event loop owned by the host, created on first use and
-reused by every call, always driven from the calling thread: a node's
-``initialize``, ``process`` and ``cleanup`` all run on the same thread, so
-thread-bound resources (sqlite connections, some GPU contexts) keep working.
+Async code runs on one event loop owned by the host, created on first use (asyncio
+itself is only imported then) and reused by every call, always driven from the
+calling thread: a node's ``initialize``, ``process`` and ``cleanup`` all run on
+the same thread, so thread-bound resources (sqlite connections, some GPU
+contexts) keep working.
 Calls must come from one thread at a time and not from inside a running event
 loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import traceback
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from time import perf_counter
-from typing import Any, TypedDict, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .data import Audio, VideoFrame
 from .node import Node
 from .pipeline import Pipeline
 from .registry import create_node
 from .serialization import deserialize_node_from_ipc
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "BatchResult",
@@ -125,10 +126,12 @@ def error_record(exc: BaseException, index: int | None = None) -> ErrorRecord:
 # ``_collect`` appends what one ``process`` call produced and returns None, or,
 # when the result must be awaited, a coroutine that finishes the job. Plain
 # values of the common types skip every other check: this is the hot path.
+# numpy arrays are not among them (this module does not import numpy): they
+# take the general path, with the same outcome.
 # ---------------------------------------------------------------------------
 
 _SINGLE: frozenset[type] = frozenset(
-    {int, float, str, bytes, bool, list, dict, tuple, bytearray, np.ndarray, Audio, VideoFrame}
+    {int, float, str, bytes, bool, list, dict, tuple, bytearray, Audio, VideoFrame}
 )
 
 _Pending = Coroutine[Any, Any, None]
@@ -320,6 +323,8 @@ class RuntimeHost:
     def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         loop = self._loop
         if loop is None or loop.is_closed():
+            import asyncio
+
             loop = self._loop = asyncio.new_event_loop()
         return loop.run_until_complete(coroutine)
 
@@ -334,6 +339,8 @@ class RuntimeHost:
         loop, self._loop = self._loop, None
         if loop is None or loop.is_closed():
             return
+        import asyncio
+
         try:
             tasks = asyncio.all_tasks(loop)
             for task in tasks:

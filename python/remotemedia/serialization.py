@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import io
 import pickle
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._pickler import dump
-from ._probe import Culprit, find_culprit
 from ._sync import resolve
 from .errors import NodeInitializationError, SerializationError
 from .node import Node
+
+if TYPE_CHECKING:
+    from ._probe import Culprit
 
 __all__ = ["DEFAULT_MAX_SIZE", "deserialize_node_from_ipc", "serialize_node_for_ipc", "unpickle_node_data"]
 
@@ -71,6 +73,8 @@ def _suggestion(culprit: Culprit) -> str:
 
 
 def _pickling_failure(node: Node, error: BaseException) -> SerializationError:
+    from ._probe import find_culprit
+
     culprit = find_culprit(node, error)
     if not culprit.labels and culprit.complete:
         return SerializationError(

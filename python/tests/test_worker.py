@@ -121,6 +121,13 @@ class Sleeper(Node):
         return data
 
 
+class ModulesSeen(Node):
+    """Reports which of the modules a worker needs only for some values it has imported."""
+
+    def process(self, data: Any) -> Any:
+        return [name for name in ("numpy", "asyncio", "importlib.metadata") if name in sys.modules]
+
+
 class BadCleanup(Node):
     def process(self, data: Any) -> Any:
         return data
@@ -225,14 +232,74 @@ def ok_shutdown(p: Parent) -> None:
 
 def test_hello_reports_versions_and_pid(parent: Parent) -> None:
     import cloudpickle
+    import msgpack
+
+    import remotemedia
 
     hello = parent.hello
     assert hello["op"] == "hello" and hello["protocol"] == 1
     assert hello["pid"] == parent.proc.pid
     assert hello["python"] == sys.version.split()[0]
     assert hello["cloudpickle"] == cloudpickle.__version__
-    assert set(hello) >= {"msgpack", "numpy", "remotemedia"}
+    assert hello["msgpack"] == ".".join(map(str, msgpack.version))
+    assert hello["remotemedia"] == remotemedia.__version__
+    assert "numpy" in hello and hello["numpy"] is None  # not imported by a worker before it needs it
     ok_shutdown(parent)
+
+
+def test_importing_the_worker_imports_no_numpy_asyncio_or_importlib_metadata() -> None:
+    code = (
+        "import sys, remotemedia.worker.server, remotemedia.worker.main\n"
+        "print([m for m in ('numpy', 'asyncio', 'importlib.metadata') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_worker_imports_numpy_only_for_the_first_tensor(parent: Parent) -> None:
+    parent.load(0, node_id="p", node_type="PassThroughNode")
+    parent.load(1, ModulesSeen(name="seen"))
+    plain = parent.request("process", slots=[0, 1], items=["text", 2**70, {"a": [1.5, None]}], first_index=0)
+    assert plain["outputs"] == [[], [], []]
+    tensor = parent.request("process", slots=[0, 1], items=[np.zeros(2, np.float32)], first_index=3)
+    assert tensor["outputs"] == [["numpy"]]
+    ok_shutdown(parent)
+
+
+def test_command_line_takes_both_option_forms_and_repeated_options() -> None:
+    from remotemedia.worker.main import _parse
+
+    options = _parse(["--in-fd", "5", "--out-fd=6", "--parent-pid", "7", "--import", "a", "--import=b",
+                      "--allow-module", "c", "--log-level=DEBUG"])
+    assert (options.in_fd, options.out_fd, options.parent_pid) == (5, 6, 7)
+    assert (options.imports, options.allowed, options.log_level) == (["a", "b"], ["c"], "DEBUG")
+    defaults = _parse([])
+    assert (defaults.in_fd, defaults.out_fd, defaults.parent_pid, defaults.imports) == (3, 4, None, [])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bogus"], "unrecognized argument: --bogus"),
+        (["--in-fd", "three"], "argument --in-fd: invalid int value: 'three'"),
+        (["--import"], "argument --import: expected one argument"),
+    ],
+)
+def test_command_line_errors_exit_2_with_the_usage(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from remotemedia.worker.main import _parse
+
+    with pytest.raises(SystemExit) as exit_info:
+        _parse(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m remotemedia.worker") and message in err
+
+
+def test_help_lists_every_option() -> None:
+    out = subprocess.run([sys.executable, "-m", "remotemedia.worker", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for option in ("--in-fd", "--out-fd", "--parent-pid", "--import", "--allow-module", "--log-level"):
+        assert option in out.stderr  # fd 1 is the log's too: the worker points it at stderr first
 
 
 def test_import_option_loads_modules_before_hello(tmp_path: Path) -> None:

@@ -173,6 +173,36 @@ def test_unpicklable_values_fail_with_a_codec_error_naming_the_type() -> None:
     assert roundtrip([1]) == [1]  # the packer is usable afterwards
 
 
+def test_a_failed_encoding_leaves_no_placeholder_behind() -> None:
+    big = np.zeros(codec.BLOB_THRESHOLD, np.float32)  # packed as a placeholder before the failure
+    with pytest.raises(CodecError, match="lock"):
+        codec.encode_parts({"big": big, "x": threading.Lock()})
+    assert codec.encode_parts({"ok": 1}) == [encode({"ok": 1})]
+
+
+def test_threads_encoding_at_once_never_share_a_packer() -> None:
+    big = np.arange(codec.BLOB_THRESHOLD, dtype=np.float32)
+    failures: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(50):
+                message = {"n": n, "i": i, "big": big, "pickled": _Point(n)}
+                out = decode(b"".join(bytes(p) for p in codec.encode_parts(message)))
+                assert (out["n"], out["i"], out["pickled"].x) == (n, i, n)
+                np.testing.assert_array_equal(out["big"], big)
+                assert decode(encode([n, i])) == [n, i]
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+
+
 def test_64_mib_tensor_round_trips() -> None:
     array = np.arange(16 * 1024 * 1024, dtype=np.float32)  # 64 MiB
     body = encode({"op": "result", "outputs": [array], "seq": 1})
@@ -226,11 +256,52 @@ def test_reader_reads_consecutive_frames_then_a_clean_end() -> None:
     [
         (b"\x00\x00", "after 2 of 4 header bytes"),
         (b"\x00\x00\x00\x05\x80", "after 1 of 5 announced bytes"),
+        (frame(bytes(70_000))[:1000], "after 996 of 70000 announced bytes"),
     ],
 )
 def test_reader_reports_truncated_frames(data: bytes, match: str) -> None:
     with pytest.raises(ProtocolError, match=match):
         FrameReader(io.BytesIO(data)).read()
+    with pytest.raises(ProtocolError, match=match):
+        FrameReader(_Dribble(data)).read()
+
+
+class _Dribble(io.RawIOBase):
+    """A stream that hands over one byte per read, as a pipe may under load."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._data:
+            return 0
+        buffer[0] = self._data[0]
+        self._data = self._data[1:]
+        return 1
+
+
+def test_reader_completes_frames_from_short_reads() -> None:
+    big = bytes(range(256)) * 300  # over 64 KiB: read into the reused buffer
+    reader = FrameReader(_Dribble(frame(b"\x80") + frame(big) + frame(b"\x81\xa1a\x01")))
+    assert reader.read() == b"\x80"
+    assert reader.read() == big
+    assert decode(reader.read() or b"") == {"a": 1}
+    assert reader.read() is None
+
+
+def test_reader_reuses_one_buffer_for_large_frames_up_to_keep() -> None:
+    bodies = [b"a" * 70_000, b"b" * 80_000, b"c" * 75_000, b"d" * 150_000]
+    reader = FrameReader(io.BytesIO(b"".join(frame(b) for b in bodies)), keep=100_000)
+    views = [reader.read() for _ in bodies]
+    assert all(isinstance(v, memoryview) for v in views)
+    obj = [v.obj for v in views if isinstance(v, memoryview)]
+    assert obj[1] is not obj[0]  # grown for a larger frame
+    assert obj[2] is obj[1]  # reused for a smaller one
+    assert obj[3] is not obj[2]  # over ``keep``: a buffer of its own, so [2] is intact
+    assert [bytes(v or b"") for v in views[2:]] == bodies[2:]
 
 
 def test_writer_writes_whole_frames_through_a_pipe() -> None:

@@ -1,13 +1,11 @@
-"""Built-in audio nodes working on :class:`~remotemedia.data.Audio` blocks with numpy."""
+"""Built-in audio nodes for :class:`~remotemedia.data.Audio` blocks (numpy is imported on use)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import numpy as np
-
-from ..data import Audio
+from ..data import Audio, _is_positive_int
 from ..node import Node
 from ..registry import register_node
 
@@ -22,8 +20,8 @@ def _expect_audio(node: Node, data: Any) -> Audio:
     return data
 
 
-def _positive_int(node: str, field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+def _positive_int(node: str, field: str, value: Any) -> int:
+    if not _is_positive_int(value):
         raise ValueError(f"{node}: {field} must be a positive integer, got {value!r}")
     return int(value)
 
@@ -43,11 +41,15 @@ class AudioGainNode(Node):
             or not math.isfinite(gain_db)
         ):
             raise ValueError(f"AudioGainNode: gain_db must be a finite number, got {gain_db!r}")
+        import numpy as np
+
         super().__init__(name=name, gain_db=gain_db, clip=clip)
         self.factor = np.float32(10.0 ** (gain_db / 20.0))
         self.clip = bool(clip)
 
     def process(self, data: Any) -> Audio:
+        import numpy as np
+
         audio = _expect_audio(self, data)
         samples = audio.samples * self.factor
         if self.clip:
@@ -71,6 +73,8 @@ class ChannelMixNode(Node):
         self.target_channels = target
 
     def process(self, data: Any) -> Audio:
+        import numpy as np
+
         audio = _expect_audio(self, data)
         if audio.channels == self.target_channels:
             return audio
@@ -105,6 +109,8 @@ class ResampleNode(Node):
         self.target_rate = rate
 
     def process(self, data: Any) -> Audio:
+        import numpy as np
+
         audio = _expect_audio(self, data)
         if audio.sample_rate == self.target_rate:
             return audio

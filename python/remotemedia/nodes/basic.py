@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,6 +20,10 @@ _OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _is_number(value: object) -> bool:
+    if type(value) is int or type(value) is float:
+        return True
+    import numbers  # not at module level: importing remotemedia stays cheap
+
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 

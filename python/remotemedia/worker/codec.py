@@ -18,7 +18,7 @@ offset O``. msgpack hands an extension's payload to the hook as one ``bytes``
 object, so the raw part becomes a numpy array with :func:`numpy.frombuffer`
 and no further copy (8-aligned when the sender made O a multiple of 8, since
 CPython aligns ``bytes`` contents to 16). Arrays decoded this way are
-read-only views.
+read-only views. numpy is imported by the first tensor or audio value, not before.
 
 Sending, large raw parts (:data:`BLOB_THRESHOLD` bytes and up) are never
 copied: :func:`encode_parts` packs the message with a small placeholder in
@@ -30,19 +30,21 @@ own and takes typed-array views of it).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import struct
 import sys
-import threading
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import cloudpickle
 import msgpack
-import numpy as np
 
 from ..data import Audio, VideoFrame
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "EXT_AUDIO",
@@ -121,13 +123,13 @@ def _split_media(data: bytes) -> tuple[list[Any], int]:
 
 # -- large raw parts: placeholders while packing, spliced in afterwards ------
 
-_blobs = threading.local()
+_Pending = list[tuple[bytes, Any]]
+"""The header and raw memory of each placeholder an encoder packed (given None, it packs none)."""
 
 
-def _media(code: int, header: list[Any], raw: Any) -> msgpack.ExtType:
+def _media(code: int, header: list[Any], raw: Any, pending: _Pending | None) -> msgpack.ExtType:
     """The extension for a media value; a placeholder when its raw part is large."""
     size = memoryview(raw).nbytes
-    pending: list[tuple[bytes, Any]] | None = getattr(_blobs, "pending", None)
     if pending is None or size < BLOB_THRESHOLD:
         return msgpack.ExtType(code, _media_payload(header, raw))
     head = _header(header)
@@ -136,7 +138,7 @@ def _media(code: int, header: list[Any], raw: Any) -> msgpack.ExtType:
     return msgpack.ExtType(code, marker)
 
 
-def _splice(packed: bytes, pending: list[tuple[bytes, Any]]) -> list[Any]:
+def _splice(packed: bytes, pending: _Pending) -> list[Any]:
     """Replace each placeholder extension by its real header, offset and raw memory."""
     parts: list[Any] = []
     view = memoryview(packed)
@@ -181,7 +183,9 @@ def _type_name(obj: object) -> str:
     return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
-def _encode_tensor(array: np.ndarray[Any, Any]) -> msgpack.ExtType | None:
+def _encode_tensor(array: np.ndarray[Any, Any], pending: _Pending | None) -> msgpack.ExtType | None:
+    import numpy as np
+
     dtype = array.dtype
     if dtype.name not in TENSOR_DTYPES:
         return None
@@ -189,10 +193,10 @@ def _encode_tensor(array: np.ndarray[Any, Any]) -> msgpack.ExtType | None:
         array = array.astype(dtype.newbyteorder("<"))
     array = np.ascontiguousarray(array)
     raw = memoryview(array).cast("B") if array.size else b""  # type: ignore[arg-type]
-    return _media(EXT_TENSOR, [dtype.name, list(array.shape)], raw)
+    return _media(EXT_TENSOR, [dtype.name, list(array.shape)], raw, pending)
 
 
-def _encode_pickle(obj: object) -> msgpack.ExtType:
+def _encode_pickle(obj: object, pending: _Pending | None) -> msgpack.ExtType:
     # Plain cloudpickle: classes of modules the worker imported go by reference (so the next
     # worker, which can import them too, gets the same class); dynamic ones by value.
     sink = io.BytesIO()
@@ -203,52 +207,66 @@ def _encode_pickle(obj: object) -> msgpack.ExtType:
             f"cannot send a {_type_name(obj)} to TypeScript: it has no msgpack form and cannot be "
             f"pickled ({type(exc).__name__}: {exc})"
         ) from exc
-    return _media(EXT_PICKLE, [_type_name(obj)], sink.getbuffer())
+    return _media(EXT_PICKLE, [_type_name(obj)], sink.getbuffer(), pending)
 
 
-def _default(obj: Any) -> Any:
-    """msgpack's hook for values it has no native form for."""
+def _default(pending: _Pending | None, obj: Any) -> Any:
+    """msgpack's hook for values it has no native form for (bound to an encoder's ``pending``)."""
     if isinstance(obj, int) and not isinstance(obj, bool):  # beyond 64 bits
         length = (obj.bit_length() + 8) // 8
         return msgpack.ExtType(EXT_BIGINT, obj.to_bytes(length, "big", signed=True))
-    if isinstance(obj, np.ndarray):
-        tensor = _encode_tensor(obj)
-        return tensor if tensor is not None else _encode_pickle(obj)
     if isinstance(obj, Audio):
         raw = memoryview(obj.samples).cast("B") if obj.samples.size else b""  # type: ignore[arg-type]
-        return _media(EXT_AUDIO, [obj.sample_rate, obj.channels], raw)
+        return _media(EXT_AUDIO, [obj.sample_rate, obj.channels], raw, pending)
     if isinstance(obj, VideoFrame):
-        return _media(EXT_VIDEO, [obj.width, obj.height, obj.format], obj.data)
-    if isinstance(obj, (np.bool_, np.integer, np.floating)):
-        return obj.item()  # numpy scalars travel as the plain Python value
-    return _encode_pickle(obj)
+        return _media(EXT_VIDEO, [obj.width, obj.height, obj.format], obj.data, pending)
+    if "numpy" in sys.modules:  # no numpy value exists unless numpy was imported
+        import numpy as np
+
+        if isinstance(obj, np.ndarray):
+            tensor = _encode_tensor(obj, pending)
+            return tensor if tensor is not None else _encode_pickle(obj, pending)
+        if isinstance(obj, (np.bool_, np.integer, np.floating)):
+            return obj.item()  # numpy scalars travel as the plain Python value
+    return _encode_pickle(obj, pending)
 
 
-def _make_packer() -> msgpack.Packer:
-    return msgpack.Packer(default=_default, use_bin_type=True, datetime=False)
+class _Encoder:
+    """A reusable msgpack packer; with ``splice``, it packs large raw parts as placeholders."""
+
+    __slots__ = ("packer", "pending")
+
+    def __init__(self, splice: bool) -> None:
+        self.pending: _Pending = []
+        self.packer = msgpack.Packer(
+            default=functools.partial(_default, self.pending if splice else None),
+            use_bin_type=True,
+            datetime=False,
+        )
 
 
-_local = threading.local()
+# Idle encoders. A call takes one and gives it back when done (list.pop and append are
+# atomic), so threads never share a packer and no thread-local lookup is needed. An encoder
+# whose packing failed is dropped, with whatever state it was left in.
+_idle_whole: list[_Encoder] = []
+_idle_splicing: list[_Encoder] = []
 
 
-def _pack(value: Any) -> bytes:
-    packer: msgpack.Packer | None = getattr(_local, "packer", None)
-    if packer is None:
-        packer = _local.packer = _make_packer()
-    try:
-        result: bytes = packer.pack(value)
-    except CodecError:
-        packer.reset()
-        raise
-    except Exception as exc:
-        packer.reset()
-        raise CodecError(f"cannot encode value ({type(exc).__name__}: {exc})") from exc
-    return result
+def _encoding_error(exc: Exception) -> CodecError:
+    return CodecError(f"cannot encode value ({type(exc).__name__}: {exc})")
 
 
 def encode(value: Any) -> bytes:
     """Encode one value (a message or RuntimeData) as msgpack, in one ``bytes``."""
-    return _pack(value)
+    encoder = _idle_whole.pop() if _idle_whole else _Encoder(splice=False)
+    try:
+        packed: bytes = encoder.packer.pack(value)
+    except CodecError:
+        raise
+    except Exception as exc:
+        raise _encoding_error(exc) from exc
+    _idle_whole.append(encoder)
+    return packed
 
 
 def encode_parts(value: Any) -> list[Any]:
@@ -257,13 +275,21 @@ def encode_parts(value: Any) -> list[Any]:
     The concatenation equals a valid msgpack encoding of ``value`` (not
     necessarily the one :func:`encode` gives: raw offsets differ).
     """
-    pending: list[tuple[bytes, Any]] = []
-    _blobs.pending = pending
+    encoder = _idle_splicing.pop() if _idle_splicing else _Encoder(splice=True)
     try:
-        packed = _pack(value)
-    finally:
-        _blobs.pending = None
-    return [packed] if not pending else _splice(packed, pending)
+        packed: bytes = encoder.packer.pack(value)
+    except CodecError:
+        raise
+    except Exception as exc:
+        raise _encoding_error(exc) from exc
+    pending = encoder.pending
+    if pending:
+        parts = _splice(packed, pending)
+        pending.clear()
+    else:
+        parts = [packed]
+    _idle_splicing.append(encoder)
+    return parts
 
 
 # ---------------------------------------------------------------------------
@@ -278,6 +304,8 @@ def _decode_tensor(data: bytes) -> np.ndarray[Any, Any]:
     name, shape = header
     if name not in TENSOR_DTYPES:
         raise CodecError(f"unknown tensor dtype {name!r}")
+    import numpy as np
+
     dtype = np.dtype(name).newbyteorder("<")
     count = 1
     for dim in shape:
@@ -297,6 +325,8 @@ def _decode_audio(data: bytes) -> Audio:
         raise CodecError(f"audio header must be [sample_rate, channels], got {header!r}")
     if (len(data) - offset) % 4:
         raise CodecError(f"audio payload of {len(data) - offset} bytes is not whole float32 samples")
+    import numpy as np
+
     samples = np.frombuffer(data, dtype="<f4", offset=offset)
     try:
         return Audio(samples, sample_rate=header[0], channels=header[1])
@@ -341,10 +371,8 @@ def _ext_hook(code: int, data: bytes) -> Any:
 
 def decode(data: bytes | bytearray | memoryview) -> Any:
     """Decode one msgpack value (a whole frame body)."""
-    try:
-        return msgpack.unpackb(
-            data, raw=False, strict_map_key=False, ext_hook=_ext_hook, use_list=True
-        )
+    try:  # raw=False and use_list=True are msgpack's defaults: every keyword costs per call
+        return msgpack.unpackb(data, strict_map_key=False, ext_hook=_ext_hook)
     except CodecError:
         raise
     except Exception as exc:

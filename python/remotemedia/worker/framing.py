@@ -13,10 +13,12 @@ __all__ = ["MAX_FRAME", "FrameReader", "FrameWriter", "ProtocolError", "frame"]
 MAX_FRAME: Final = 0xFFFF_FFFF
 """The largest body a 4-byte length can announce (4 GiB - 1)."""
 
-_HEADER = struct.Struct(">I")
+_pack_header = struct.Struct(">I").pack
+_unpack_header = struct.Struct(">I").unpack
 _IOV_MAX = 512
 _SMALL: Final = 64 * 1024
-"""Bodies up to this size are written with their header in one copy and one ``write``."""
+"""Bodies up to this size are read as ``bytes``, and written with their header in one copy and
+one ``write``."""
 
 
 class ProtocolError(Exception):
@@ -25,66 +27,89 @@ class ProtocolError(Exception):
 
 def frame(body: bytes | bytearray | memoryview) -> bytes:
     """One whole frame (header and body) as bytes; for tests and test vectors."""
-    return _HEADER.pack(len(body)) + bytes(body)
+    return _pack_header(len(body)) + bytes(body)
 
 
 class FrameReader:
     """Reads whole frames from a binary stream, blocking.
 
-    The body is read straight into a receive buffer that is reused from frame
-    to frame (already-touched memory is much cheaper to fill than fresh
-    pages), so a large frame costs one copy out of the pipe. The view
-    :meth:`read` returns is valid until the next call: decode it first
-    (decoding copies what it keeps).
+    A body of up to 64 KiB comes back as ``bytes`` (from a buffered stream,
+    one system call usually fetches its header and body at once). A larger
+    body is read straight into a receive buffer that is reused from frame to
+    frame (already-touched memory is much cheaper to fill than fresh pages),
+    so it costs one copy out of the pipe, and comes back as a view of that
+    buffer, valid until the next call: decode it first (decoding copies what
+    it keeps). A body over ``keep`` bytes gets a buffer of its own, freed with
+    the caller's view.
     """
 
     def __init__(self, stream: BinaryIO, *, keep: int = 256 * 1024 * 1024) -> None:
-        self._stream = stream
+        self._read = stream.read
         self._readinto = stream.readinto  # type: ignore[attr-defined]
-        self._buffer = bytearray(64 * 1024)
-        self._view = memoryview(self._buffer)
         self._header = bytearray(4)
-        self._header_view = memoryview(self._header)
+        self._large = memoryview(bytearray(0))
         self._keep = keep
 
-    def _fill(self, view: memoryview) -> int:
-        got = 0
+    def read(self) -> bytes | memoryview | None:
+        """The next frame's body, or None at a clean end of stream (EOF between frames).
+
+        Raises :class:`ProtocolError` when the stream ends inside a frame.
+        """
+        # Hot path: one readinto for the header, one read for the body; the partial-read
+        # paths only run when the stream hands over less than asked for.
+        header = self._header
+        got = self._readinto(header)
+        if got != 4 and not self._rest_of_header(got or 0):
+            return None
+        (length,) = _unpack_header(header)
+        if length <= _SMALL:
+            body = self._read(length)
+            return body if len(body) == length else self._rest_of_body(body, length)
+        view = self._large_body(length)
+        got = self._readinto(view) or 0
+        if got != length:
+            got = self._fill(view, got)
+            if got < length:
+                raise ProtocolError(
+                    f"truncated frame: stream ended after {got} of {length} announced bytes"
+                )
+        return view
+
+    def _fill(self, view: memoryview, got: int) -> int:
+        """Read into ``view[got:]`` until it is full or the stream ends; returns the new ``got``."""
         while got < len(view):
-            n = self._readinto(view[got:] if got else view)
+            n = self._readinto(view[got:])
             if not n:
                 break
             got += n
         return got
 
-    def read(self) -> memoryview | None:
-        """The next frame's body, or None at a clean end of stream (EOF between frames).
+    def _rest_of_header(self, got: int) -> bool:
+        """Complete a header the first read left short; False at a clean end of stream."""
+        if not got:
+            return False
+        got = self._fill(memoryview(self._header), got)
+        if got < 4:
+            raise ProtocolError(f"truncated frame: stream ended after {got} of 4 header bytes")
+        return True
 
-        Raises :class:`ProtocolError` when the stream ends inside a frame.
-        """
-        # Hot path: one readinto for the header, one for the body (the stream's own buffer
-        # usually holds both already); the partial-read loop only runs when they do not.
-        header = self._header
-        got = self._readinto(header)
-        if got != 4:
-            got = got or 0
-            if got == 0:
-                return None
-            got += self._fill(self._header_view[got:])
-            if got < 4:
-                raise ProtocolError(f"truncated frame: stream ended after {got} of 4 header bytes")
-        (length,) = _HEADER.unpack(header)
-        if length > len(self._buffer) or len(self._buffer) > max(self._keep, length):
-            self._buffer = bytearray(length)  # grow, or give back a huge one
-            self._view = memoryview(self._buffer)
-        body = self._view[:length]
-        got = self._readinto(body) or 0
-        if got < length:
-            got += self._fill(body[got:])
-            if got < length:
+    def _rest_of_body(self, body: bytes, length: int) -> bytes:
+        """Complete a small body the first read left short."""
+        while len(body) < length:
+            more = self._read(length - len(body))
+            if not more:
                 raise ProtocolError(
-                    f"truncated frame: stream ended after {got} of {length} announced bytes"
+                    f"truncated frame: stream ended after {len(body)} of {length} announced bytes"
                 )
+            body += more
         return body
+
+    def _large_body(self, length: int) -> memoryview:
+        if length > self._keep:
+            return memoryview(bytearray(length))
+        if length > len(self._large):
+            self._large = memoryview(bytearray(length))
+        return self._large[:length]
 
 
 class FrameWriter:
@@ -100,20 +125,20 @@ class FrameWriter:
 
     def write_parts(self, parts: Sequence[Any]) -> None:
         """Write one frame whose body is the concatenation of ``parts`` (gathered, not copied)."""
-        if len(parts) == 1 and type(parts[0]) is bytes and len(parts[0]) <= _SMALL:
+        body = parts[0] if len(parts) == 1 else None
+        if type(body) is bytes and len(body) <= _SMALL:
             # Hot path (every small reply): one write of header + body.
-            body = parts[0]
-            data = _HEADER.pack(len(body)) + body
+            data = _pack_header(len(body)) + body
             with self._lock:
                 written = os.write(self._fd, data)
-                if written < len(data):  # only when the pipe was nearly full
+                if written != len(data):  # only when the pipe was nearly full
                     self._write_all([memoryview(data)[written:]])
             return
         views = [memoryview(p).cast("B") for p in parts]
         length = sum(v.nbytes for v in views)
         if length > MAX_FRAME:
             raise ProtocolError(f"frame body of {length} bytes exceeds the limit of {MAX_FRAME}")
-        views.insert(0, memoryview(_HEADER.pack(length)))
+        views.insert(0, memoryview(_pack_header(length)))
         with self._lock:
             self._write_all([v for v in views if v.nbytes])
 

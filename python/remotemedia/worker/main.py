@@ -1,22 +1,22 @@
 """Worker start-up: guard the channel, tie the worker's life to its parent, then serve.
 
-Order matters: fd 1 is pointed at stderr before anything can print, the
-parent-death signal is set before the (slow) imports, and ``hello`` is sent
-only once the worker can actually build nodes.
+Order matters: fd 1 is pointed at stderr before anything can print, and
+``hello`` is sent only once the worker can actually build nodes. Start-up time
+matters too: nothing the worker imports before its first request pulls in
+numpy, asyncio, argparse or importlib.metadata.
 """
 
 from __future__ import annotations
 
-import argparse
-import ctypes
-import ctypes.util
+import _thread
 import importlib
 import logging
 import os
 import signal
 import sys
-import threading
 import time
+from collections.abc import Sequence
+from typing import Final, NoReturn
 
 __all__ = ["main"]
 
@@ -40,10 +40,12 @@ def _die_with_parent(parent_pid: int | None) -> None:
     request pipe (the parent's end closed) ends the message loop as well.
     """
     if sys.platform.startswith("linux"):
+        import ctypes
+
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc = ctypes.CDLL(None, use_errno=True)  # the interpreter's own symbols include libc's
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except OSError as exc:
+        except (OSError, AttributeError) as exc:
             log.warning("cannot set the parent-death signal: %s", exc)
     original = parent_pid if parent_pid is not None else os.getppid()
     if os.getppid() != original:  # the parent died before the signal was armed
@@ -55,7 +57,9 @@ def _die_with_parent(parent_pid: int | None) -> None:
             if os.getppid() != original:
                 os._exit(0)
 
-    threading.Thread(target=watch, name="remotemedia-parent-watch", daemon=True).start()
+    # _thread, not threading: Thread.start() waits for the new thread to run, up to a
+    # millisecond of start-up on a VM; this thread needs no handshake.
+    _thread.start_new_thread(watch, ())
 
 
 _PIPE_SIZE = 1 << 18
@@ -80,30 +84,89 @@ def _widen_pipe(fd: int) -> None:
         pass
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m remotemedia.worker",
-        description="Run remotemedia nodes for a parent process (see PROTOCOL.md).",
-    )
-    parser.add_argument("--in-fd", type=int, default=3, help="fd the requests arrive on (3)")
-    parser.add_argument("--out-fd", type=int, default=4, help="fd the replies go to (4)")
-    parser.add_argument("--parent-pid", type=int, default=None, help="exit when it dies")
-    parser.add_argument(
-        "--import", dest="imports", action="append", default=[], metavar="MODULE",
-        help="import MODULE at start (e.g. to register node types); repeatable",
-    )
-    parser.add_argument(
-        "--allow-module", dest="allowed", action="append", default=[], metavar="MODULE",
-        help="let manifests name classes of MODULE by qualified path; repeatable",
-    )
-    parser.add_argument("--log-level", default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"))
-    return parser.parse_args(argv)
+_SYNOPSIS: Final = """\
+usage: python -m remotemedia.worker [--in-fd FD] [--out-fd FD] [--parent-pid PID]
+                                    [--import MODULE]... [--allow-module MODULE]...
+                                    [--log-level LEVEL]
+"""
+
+_HELP: Final = """
+Run remotemedia nodes for a parent process (see PROTOCOL.md).
+
+options:
+  -h, --help             show this help message and exit
+  --in-fd FD             fd the requests arrive on (3)
+  --out-fd FD            fd the replies go to (4)
+  --parent-pid PID       exit when it dies
+  --import MODULE        import MODULE at start (e.g. to register node types); repeatable
+  --allow-module MODULE  let manifests name classes of MODULE by qualified path; repeatable
+  --log-level LEVEL      DEBUG, INFO, WARNING, ... (default: $REMOTEMEDIA_WORKER_LOG or INFO)
+"""
+
+_OPTIONS: Final = (
+    "--in-fd", "--out-fd", "--parent-pid", "--import", "--allow-module", "--log-level"
+)
+
+
+class _Options:
+    """The command line; parsed by hand, since importing argparse costs milliseconds of start-up."""
+
+    def __init__(self) -> None:
+        self.in_fd = 3
+        self.out_fd = 4
+        self.parent_pid: int | None = None
+        self.imports: list[str] = []
+        self.allowed: list[str] = []
+        self.log_level = os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO")
+
+
+def _usage_error(message: str) -> NoReturn:
+    sys.stderr.write(f"{_SYNOPSIS}python -m remotemedia.worker: error: {message}\n")
+    raise SystemExit(2)
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        _usage_error(f"argument {name}: invalid int value: {value!r}")
+
+
+def _parse(argv: Sequence[str]) -> _Options:
+    """Each option of :data:`_HELP` as ``--name value`` or ``--name=value``; exits 2 on errors."""
+    options = _Options()
+    args = iter(argv)
+    for arg in args:
+        if arg in ("-h", "--help"):
+            sys.stdout.write(_SYNOPSIS + _HELP)
+            raise SystemExit(0)
+        name, has_value, value = arg.partition("=")
+        if name not in _OPTIONS:
+            _usage_error(f"unrecognized argument: {arg}")
+        if not has_value:
+            following = next(args, None)
+            if following is None:
+                _usage_error(f"argument {name}: expected one argument")
+            value = following
+        if name == "--in-fd":
+            options.in_fd = _int(name, value)
+        elif name == "--out-fd":
+            options.out_fd = _int(name, value)
+        elif name == "--parent-pid":
+            options.parent_pid = _int(name, value)
+        elif name == "--import":
+            options.imports.append(value)
+        elif name == "--allow-module":
+            options.allowed.append(value)
+        else:
+            options.log_level = value
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the worker; returns the exit status (0 after shutdown or EOF)."""
     _guard_stdout()
-    args = _parse(argv)
+    args = _parse(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent(args.parent_pid)
     if not logging.getLogger().handlers:

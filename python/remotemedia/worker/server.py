@@ -15,7 +15,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 
 from .. import runtime_host
@@ -38,21 +37,15 @@ log = logging.getLogger("remotemedia.worker")
 
 
 def hello_message() -> dict[str, Any]:
-    """The first message a worker sends."""
+    """The first message a worker sends; ``numpy`` is None unless numpy is already imported."""
     import sys
 
     import cloudpickle
     import msgpack
-    import numpy
 
-    from .. import __name__ as package
+    from .. import __version__
 
-    try:
-        from importlib.metadata import version
-
-        remotemedia_version = version(package)
-    except Exception:  # not installed as a distribution (e.g. run from a source tree)
-        remotemedia_version = "unknown"
+    numpy = sys.modules.get("numpy")
     return {
         "op": "hello",
         "protocol": PROTOCOL_VERSION,
@@ -60,8 +53,8 @@ def hello_message() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "cloudpickle": cloudpickle.__version__,
         "msgpack": ".".join(map(str, msgpack.version)),
-        "numpy": numpy.__version__,
-        "remotemedia": remotemedia_version,
+        "numpy": None if numpy is None else numpy.__version__,
+        "remotemedia": __version__,
     }
 
 
@@ -142,13 +135,17 @@ class _Watchdog:
 # ---------------------------------------------------------------------------
 
 
-@dataclass
 class _Slot:
-    node: Any
-    node_id: str
-    received: int = 0
-    cursor: SourceCursor | None = None
-    is_source: bool = False
+    """A loaded node: its id, how many items it received, and for a source its cursor."""
+
+    __slots__ = ("cursor", "is_source", "node", "node_id", "received")
+
+    def __init__(self, node: Any, node_id: str, is_source: bool) -> None:
+        self.node = node
+        self.node_id = node_id
+        self.is_source = is_source
+        self.received = 0
+        self.cursor: SourceCursor | None = None
 
 
 class Worker:
@@ -160,12 +157,12 @@ class Worker:
         self._reader = reader
         self._writer = writer
         self._host = host or runtime_host.default_host
+        self._process_batch = self._host.process_batch
         self._slots: dict[int, _Slot] = {}
         self._watchdog: _Watchdog | None = None
-        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "load_manifest": self._load_manifest,
             "load_instance": self._load_instance,
-            "process": self._process,
             "pull": self._pull,
             "end": self._end,
             "cleanup": self._cleanup,
@@ -201,10 +198,14 @@ class Worker:
 
     def serve(self) -> int:
         """Answer requests until ``shutdown`` (returns 0), EOF (0) or a protocol error (2)."""
+        # Every request passes here: the hot path is kept to plain type checks and locals.
+        read = self._reader.read
+        write_parts = self._writer.write_parts
+        process = self._process
         seq: int | None = None
         try:
             while True:
-                body = self._reader.read()
+                body = read()
                 if body is None:
                     log.debug("request pipe closed: exiting")
                     return 0
@@ -218,30 +219,32 @@ class Worker:
                     phase = "process" if op in ("process", "pull") else "load"
                     self._send_error(seq, _Failure(phase, None, runtime_host.error_record(exc)))
                     continue
-                if not isinstance(msg, dict):
+                if type(msg) is not dict:  # msgpack gives exact dicts, lists and ints
                     raise ProtocolError(f"a message must be a map, got {type(msg).__name__}")
                 op = msg.get("op")
                 seq = msg.get("seq")
-                if not isinstance(seq, int) or isinstance(seq, bool):
+                if type(seq) is not int:
                     raise ProtocolError(f"message {op!r} lacks an integer 'seq'")
                 if op == "shutdown":
                     self._shutdown()
                     self.send({"op": "ok", "seq": seq})
                     return 0
-                handler = self._handlers.get(op) if isinstance(op, str) else None
-                if handler is None:
-                    raise ProtocolError(f"unknown message op {op!r}")
                 try:
-                    reply = handler(msg)
+                    if op == "process":
+                        reply = process(msg)
+                    else:
+                        handler = self._handlers.get(op) if isinstance(op, str) else None
+                        if handler is None:
+                            raise ProtocolError(f"unknown message op {op!r}")
+                        reply = handler(msg)
                 except _Failure as failure:
                     self._send_error(seq, failure)
                     continue
-                if reply is not None:
-                    reply["seq"] = seq
-                    try:
-                        self.send(reply)
-                    except CodecError as exc:
-                        self._send_error(seq, self._unsendable(msg, exc))
+                reply["seq"] = seq
+                try:
+                    write_parts(encode_parts(reply))
+                except CodecError as exc:
+                    self._send_error(seq, self._unsendable(msg, exc))
         except ProtocolError as exc:
             log.error("protocol error: %s", exc)
             record = runtime_host.error_record(exc)
@@ -274,7 +277,7 @@ class Worker:
         error = self._host.initialize(node)
         if error is not None:
             raise _Failure("initialize", node_id, error)
-        entry = _Slot(node, node_id, is_source=info["is_source"])
+        entry = _Slot(node, node_id, info["is_source"])
         if entry.is_source:
             entry.cursor = self._host.start_source(node)
         self._slots[slot] = entry
@@ -308,22 +311,28 @@ class Worker:
 
     # -- processing ----------------------------------------------------------
 
+    # Request fields are checked with ``type(x) is ...`` first (msgpack gives exact types);
+    # only a mismatch goes through :func:`_field`, which raises the precise protocol error.
+
     def _chain(self, msg: dict[str, Any]) -> list[_Slot]:
-        numbers = _field(msg, "slots", list)
+        numbers = msg.get("slots")
+        if type(numbers) is not list:
+            numbers = _field(msg, "slots", list)
         if not numbers:
             raise ProtocolError(f"{msg['op']!r} needs at least one slot")
+        slots = self._slots
         chain: list[_Slot] = []
         for number in numbers:
-            entry = self._slots.get(number) if isinstance(number, int) else None
+            entry = slots.get(number) if isinstance(number, int) else None
             if entry is None:
                 raise ProtocolError(f"slot {number!r} is not loaded")
             chain.append(entry)
         return chain
 
     def _limit(self, msg: dict[str, Any]) -> float | None:
-        value = _field(msg, "item_timeout_ms", (int, float), optional=True)
-        if value is None:
+        if msg.get("item_timeout_ms") is None:
             return None
+        value = _field(msg, "item_timeout_ms", (int, float))
         if value <= 0:
             raise ProtocolError(f"item_timeout_ms must be positive, got {value}")
         if self._watchdog is None:
@@ -343,22 +352,51 @@ class Worker:
         finally:
             os._exit(EXIT_TIMEOUT)
 
-    def _run_node(
+    def _through(
+        self,
+        chain: Sequence[_Slot],
+        items: list[Any],
+        times: dict[str, list[float]] | None,
+        limit: float | None,
+        seq: int,
+        failure: tuple[_Slot, ErrorRecord] | None = None,
+    ) -> tuple[list[Any], tuple[_Slot, ErrorRecord] | None]:
+        """Run ``items`` through ``chain`` breadth-first.
+
+        When a node fails, the outputs it produced before the failure still go
+        on through the rest of the chain; a failure further down wins, since
+        it happened at an earlier point of the stream.
+        """
+        process_batch = self._process_batch
+        data = items
+        for slot in chain:
+            if not data:
+                break
+            first = slot.received
+            slot.received = first + len(data)
+            if limit is None and times is None:
+                data, error = process_batch(slot.node, data, first)
+            else:
+                data, error = self._run_measured(slot, data, first, times, limit, seq)
+            if error is not None:
+                failure = (slot, error)
+        return data, failure
+
+    def _run_measured(
         self,
         slot: _Slot,
         items: Sequence[Any],
+        first: int,
         times: dict[str, list[float]] | None,
         limit: float | None,
         seq: int,
     ) -> tuple[list[Any], ErrorRecord | None]:
-        first = slot.received
-        slot.received += len(items)
+        """One node's part of :meth:`_through` when items are timed, watched, or both."""
         host = self._host
         if limit is None:
-            if times is None:
-                return host.process_batch(slot.node, items, first)
             outputs, error, spent = host.process_batch_timed(slot.node, items, first)
-            times.setdefault(slot.node_id, []).extend(spent)
+            if times is not None:
+                times.setdefault(slot.node_id, []).extend(spent)
             return outputs, error
         watchdog = self._watchdog
         assert watchdog is not None
@@ -378,56 +416,27 @@ class Worker:
                 return out, error
         return out, None
 
-    def _through(
-        self,
-        chain: Sequence[_Slot],
-        items: list[Any],
-        times: dict[str, list[float]] | None,
-        limit: float | None,
-        seq: int,
-        failure: tuple[_Slot, ErrorRecord] | None = None,
-    ) -> tuple[list[Any], tuple[_Slot, ErrorRecord] | None]:
-        """Run ``items`` through ``chain`` breadth-first.
-
-        When a node fails, the outputs it produced before the failure still go
-        on through the rest of the chain; a failure further down wins, since
-        it happened at an earlier point of the stream.
-        """
-        data = items
-        for slot in chain:
-            if not data:
-                break
-            data, error = self._run_node(slot, data, times, limit, seq)
-            if error is not None:
-                failure = (slot, error)
-        return data, failure
-
-    def _reply(
-        self,
-        outputs: list[Any],
-        failure: tuple[_Slot, ErrorRecord] | None,
-        times: dict[str, list[float]] | None,
-        **extra: Any,
-    ) -> dict[str, Any]:
-        if failure is not None:
-            slot, record = failure
-            raise _Failure("process", slot.node_id, record, outputs=outputs, **extra)
-        reply: dict[str, Any] = {"op": "result", "outputs": outputs, **extra}
-        if times is not None:
-            reply["times"] = times
-        return reply
-
     def _process(self, msg: dict[str, Any]) -> dict[str, Any]:
         chain = self._chain(msg)
-        items = _field(msg, "items", list)
-        first_index = _field(msg, "first_index", int)
-        if chain[0].is_source:
-            raise ProtocolError(f"slot of source node {chain[0].node_id!r} takes no items: use 'pull'")
-        limit = self._limit(msg)
+        items = msg.get("items")
+        if type(items) is not list:
+            items = _field(msg, "items", list)
+        first_index = msg.get("first_index")
+        if type(first_index) is not int:
+            first_index = _field(msg, "first_index", int)
+        head = chain[0]
+        if head.is_source:
+            raise ProtocolError(f"slot of source node {head.node_id!r} takes no items: use 'pull'")
+        limit = None if msg.get("item_timeout_ms") is None else self._limit(msg)
         times: dict[str, list[float]] | None = {} if msg.get("timed") else None
-        chain[0].received = first_index
+        head.received = first_index
         outputs, failure = self._through(chain, items, times, limit, msg["seq"])
-        return self._reply(outputs, failure, times)
+        if failure is not None:
+            slot, record = failure
+            raise _Failure("process", slot.node_id, record, outputs=outputs)
+        if times is None:
+            return {"op": "result", "outputs": outputs}
+        return {"op": "result", "outputs": outputs, "times": times}
 
     def _pull(self, msg: dict[str, Any]) -> dict[str, Any]:
         chain = self._chain(msg)
@@ -454,7 +463,13 @@ class Worker:
                 watchdog.disarm()
         failure = None if error is None else (source, error)
         outputs, failure = self._through(chain[1:], items, times, limit, msg["seq"], failure)
-        return self._reply(outputs, failure, times, done=done or failure is not None)
+        if failure is not None:
+            slot, record = failure
+            raise _Failure("process", slot.node_id, record, outputs=outputs, done=True)
+        reply: dict[str, Any] = {"op": "result", "outputs": outputs, "done": done}
+        if times is not None:
+            reply["times"] = times
+        return reply
 
     # -- ending --------------------------------------------------------------
 

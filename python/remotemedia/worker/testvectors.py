@@ -186,6 +186,19 @@ def _python_to_ts() -> list[tuple[str, dict[str, Any]]]:
             },
         ),
         (
+            "hello_before_numpy",
+            {
+                "op": "hello",
+                "protocol": 1,
+                "pid": 4242,
+                "python": "3.11.7",
+                "cloudpickle": "3.1.3",
+                "msgpack": "1.1.0",
+                "numpy": None,
+                "remotemedia": "0.1.0",
+            },
+        ),
+        (
             "loaded",
             {
                 "op": "loaded",
