@@ -280,7 +280,7 @@ def test_command_line_takes_both_option_forms_and_repeated_options() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--bogus"], "unrecognized argument: --bogus"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
         (["--in-fd", "three"], "argument --in-fd: invalid int value: 'three'"),
         (["--import"], "argument --import: expected one argument"),
     ],

@@ -3,12 +3,13 @@
 Order matters: fd 1 is pointed at stderr before anything can print, and
 ``hello`` is sent only once the worker can actually build nodes. Start-up time
 matters too: nothing the worker imports before its first request pulls in
-numpy, asyncio, argparse or importlib.metadata.
+numpy, asyncio or importlib.metadata.
 """
 
 from __future__ import annotations
 
 import _thread
+import argparse
 import importlib
 import logging
 import os
@@ -16,7 +17,6 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from typing import Final, NoReturn
 
 __all__ = ["main"]
 
@@ -84,83 +84,27 @@ def _widen_pipe(fd: int) -> None:
         pass
 
 
-_SYNOPSIS: Final = """\
-usage: python -m remotemedia.worker [--in-fd FD] [--out-fd FD] [--parent-pid PID]
-                                    [--import MODULE]... [--allow-module MODULE]...
-                                    [--log-level LEVEL]
-"""
-
-_HELP: Final = """
-Run remotemedia nodes for a parent process (see PROTOCOL.md).
-
-options:
-  -h, --help             show this help message and exit
-  --in-fd FD             fd the requests arrive on (3)
-  --out-fd FD            fd the replies go to (4)
-  --parent-pid PID       exit when it dies
-  --import MODULE        import MODULE at start (e.g. to register node types); repeatable
-  --allow-module MODULE  let manifests name classes of MODULE by qualified path; repeatable
-  --log-level LEVEL      DEBUG, INFO, WARNING, ... (default: $REMOTEMEDIA_WORKER_LOG or INFO)
-"""
-
-_OPTIONS: Final = (
-    "--in-fd", "--out-fd", "--parent-pid", "--import", "--allow-module", "--log-level"
-)
-
-
-class _Options:
-    """The command line; parsed by hand, since importing argparse costs milliseconds of start-up."""
-
-    def __init__(self) -> None:
-        self.in_fd = 3
-        self.out_fd = 4
-        self.parent_pid: int | None = None
-        self.imports: list[str] = []
-        self.allowed: list[str] = []
-        self.log_level = os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO")
-
-
-def _usage_error(message: str) -> NoReturn:
-    sys.stderr.write(f"{_SYNOPSIS}python -m remotemedia.worker: error: {message}\n")
-    raise SystemExit(2)
-
-
-def _int(name: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        _usage_error(f"argument {name}: invalid int value: {value!r}")
-
-
-def _parse(argv: Sequence[str]) -> _Options:
-    """Each option of :data:`_HELP` as ``--name value`` or ``--name=value``; exits 2 on errors."""
-    options = _Options()
-    args = iter(argv)
-    for arg in args:
-        if arg in ("-h", "--help"):
-            sys.stdout.write(_SYNOPSIS + _HELP)
-            raise SystemExit(0)
-        name, has_value, value = arg.partition("=")
-        if name not in _OPTIONS:
-            _usage_error(f"unrecognized argument: {arg}")
-        if not has_value:
-            following = next(args, None)
-            if following is None:
-                _usage_error(f"argument {name}: expected one argument")
-            value = following
-        if name == "--in-fd":
-            options.in_fd = _int(name, value)
-        elif name == "--out-fd":
-            options.out_fd = _int(name, value)
-        elif name == "--parent-pid":
-            options.parent_pid = _int(name, value)
-        elif name == "--import":
-            options.imports.append(value)
-        elif name == "--allow-module":
-            options.allowed.append(value)
-        else:
-            options.log_level = value
-    return options
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m remotemedia.worker",
+        description="Run remotemedia nodes for a parent process (see PROTOCOL.md).",
+    )
+    parser.add_argument("--in-fd", type=int, default=3, help="fd the requests arrive on (3)")
+    parser.add_argument("--out-fd", type=int, default=4, help="fd the replies go to (4)")
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when it dies")
+    parser.add_argument(
+        "--import", dest="imports", action="append", default=[], metavar="MODULE",
+        help="import MODULE at start (e.g. to register node types); repeatable",
+    )
+    parser.add_argument(
+        "--allow-module", dest="allowed", action="append", default=[], metavar="MODULE",
+        help="let manifests name classes of MODULE by qualified path; repeatable",
+    )
+    parser.add_argument(
+        "--log-level", default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"),
+        help="DEBUG, INFO, WARNING, ... (default: $REMOTEMEDIA_WORKER_LOG or INFO)",
+    )
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
