@@ -252,19 +252,21 @@ _idle_whole: list[_Encoder] = []
 _idle_splicing: list[_Encoder] = []
 
 
-def _encoding_error(exc: Exception) -> CodecError:
-    return CodecError(f"cannot encode value ({type(exc).__name__}: {exc})")
-
-
-def encode(value: Any) -> bytes:
-    """Encode one value (a message or RuntimeData) as msgpack, in one ``bytes``."""
-    encoder = _idle_whole.pop() if _idle_whole else _Encoder(splice=False)
+def _pack(pool: list[_Encoder], splice: bool, value: Any) -> tuple[_Encoder, bytes]:
+    """Pack ``value`` with an idle encoder of ``pool`` (or a new one); the caller gives it back."""
+    encoder = pool.pop() if pool else _Encoder(splice=splice)
     try:
         packed: bytes = encoder.packer.pack(value)
     except CodecError:
         raise
     except Exception as exc:
-        raise _encoding_error(exc) from exc
+        raise CodecError(f"cannot encode value ({type(exc).__name__}: {exc})") from exc
+    return encoder, packed
+
+
+def encode(value: Any) -> bytes:
+    """Encode one value (a message or RuntimeData) as msgpack, in one ``bytes``."""
+    encoder, packed = _pack(_idle_whole, False, value)
     _idle_whole.append(encoder)
     return packed
 
@@ -275,13 +277,7 @@ def encode_parts(value: Any) -> list[Any]:
     The concatenation equals a valid msgpack encoding of ``value`` (not
     necessarily the one :func:`encode` gives: raw offsets differ).
     """
-    encoder = _idle_splicing.pop() if _idle_splicing else _Encoder(splice=True)
-    try:
-        packed: bytes = encoder.packer.pack(value)
-    except CodecError:
-        raise
-    except Exception as exc:
-        raise _encoding_error(exc) from exc
+    encoder, packed = _pack(_idle_splicing, True, value)
     pending = encoder.pending
     if pending:
         parts = _splice(packed, pending)

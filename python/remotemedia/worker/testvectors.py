@@ -170,34 +170,22 @@ _EVERY_KIND: Final[list[Any]] = [
 ]
 
 
+_HELLO: Final = {
+    "op": "hello",
+    "protocol": 1,
+    "pid": 4242,
+    "python": "3.11.7",
+    "cloudpickle": "3.1.3",
+    "msgpack": "1.1.0",
+    "numpy": "2.0.0",
+    "remotemedia": "0.1.0",
+}
+
+
 def _python_to_ts() -> list[tuple[str, dict[str, Any]]]:
     return [
-        (
-            "hello",
-            {
-                "op": "hello",
-                "protocol": 1,
-                "pid": 4242,
-                "python": "3.11.7",
-                "cloudpickle": "3.1.3",
-                "msgpack": "1.1.0",
-                "numpy": "2.0.0",
-                "remotemedia": "0.1.0",
-            },
-        ),
-        (
-            "hello_before_numpy",
-            {
-                "op": "hello",
-                "protocol": 1,
-                "pid": 4242,
-                "python": "3.11.7",
-                "cloudpickle": "3.1.3",
-                "msgpack": "1.1.0",
-                "numpy": None,
-                "remotemedia": "0.1.0",
-            },
-        ),
+        ("hello", _HELLO),
+        ("hello_before_numpy", {**_HELLO, "numpy": None}),
         (
             "loaded",
             {
