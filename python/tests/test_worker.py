@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from remotemedia import Node, serialize_node_for_ipc
-from remotemedia.worker.codec import decode, encode
+from remotemedia.worker.codec import EXT_TENSOR, decode, encode
 from remotemedia.worker.framing import FrameReader, frame
+from remotemedia.worker.testvectors import TailPart, split_body
 
 TESTS_DIR = Path(__file__).parent
 
@@ -128,6 +129,33 @@ class ModulesSeen(Node):
         return [name for name in ("numpy", "asyncio", "importlib.metadata") if name in sys.modules]
 
 
+def _receive_buffer(array: Any) -> int:
+    """The size of the worker's receive buffer ``array`` is a view of; 0 when it is none's."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return len(base.obj) if isinstance(base, memoryview) and isinstance(base.obj, bytearray) else 0
+
+
+class BufferProbe(Node):
+    """A PassThrough that also tells the size of the receive buffer its input is a view of."""
+
+    def process(self, data: Any) -> Any:
+        return [_receive_buffer(data), data]
+
+
+class Keeper(Node):
+    """Keeps every input array; tells its receive buffer's size and the sums of all arrays kept."""
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.kept: list[Any] = []
+
+    def process(self, data: Any) -> Any:
+        self.kept.append(data)
+        return [_receive_buffer(data), [int(a.sum()) for a in self.kept]]
+
+
 class BadCleanup(Node):
     def process(self, data: Any) -> Any:
         return data
@@ -179,6 +207,19 @@ class Parent:
         assert body is not None, f"worker closed its reply pipe; stderr:\n{self.log()}"
         message: dict[str, Any] = decode(body)
         return message
+
+    def process_split(self, slot: int, array: np.ndarray[Any, Any]) -> tuple[dict[str, Any], int]:
+        """Send ``array`` to ``slot`` in a split body's tail, as TypeScript sends large values.
+
+        Returns the reply and the size of the frame body.
+        """
+        self.seq += 1
+        part = TailPart(EXT_TENSOR, [array.dtype.name, list(array.shape)], array.tobytes())
+        body, _ = split_body({"op": "process", "seq": self.seq, "slots": [slot], "items": [part], "first_index": 0})
+        self.send_raw(frame(body))
+        reply = self.recv()
+        assert reply["seq"] == self.seq, reply
+        return reply, len(body)
 
     def request(self, op: str, **fields: Any) -> dict[str, Any]:
         self.seq += 1
@@ -401,6 +442,34 @@ def test_every_data_kind_passes_through_a_node(parent: Parent) -> None:
     assert isinstance(out[10], Audio) and isinstance(out[11], VideoFrame) and out[12] == {1, 2}
 
 
+def test_large_inputs_are_views_of_one_receive_buffer_reused_from_request_to_request(parent: Parent) -> None:
+    parent.load(0, BufferProbe(name="probe"))
+    buffers, bodies = [], []
+    for size, fill in ((400_000, 1), (300_000, 2), (200_000, 3)):
+        array = np.full(size, fill, np.uint8)
+        reply, body = parent.process_split(0, array)
+        buffer, out = reply["outputs"][0]
+        np.testing.assert_array_equal(out, array)
+        buffers.append(buffer)
+        bodies.append(body)
+    # the first frame's buffer, reused: nothing of the previous request is kept while reading
+    assert buffers == [bodies[0]] * 3
+    ok_shutdown(parent)
+
+
+def test_a_node_keeping_its_inputs_keeps_them_intact_when_the_next_frames_arrive(parent: Parent) -> None:
+    parent.load(0, Keeper(name="keep"))
+    buffers, bodies = [], []
+    for size, fill in ((400_000, 1), (300_000, 2), (200_000, 3)):
+        reply, body = parent.process_split(0, np.full(size, fill, np.uint8))
+        buffer, sums = reply["outputs"][0]
+        buffers.append(buffer)
+        bodies.append(body)
+    assert sums == [400_000, 600_000, 600_000]
+    assert buffers == bodies  # each frame in a buffer of its own: the earlier ones are still in use
+    ok_shutdown(parent)
+
+
 def test_outputs_that_cannot_be_encoded_fail_the_request_not_the_worker(parent: Parent) -> None:
     import threading
 
@@ -534,7 +603,10 @@ def test_process_on_a_source_slot_is_a_protocol_error(parent: Parent) -> None:
 @pytest.mark.parametrize(
     ("raw", "match"),
     [
-        (frame(b"\xc1"), "invalid msgpack"),
+        (frame(b"\x92\x01"), "invalid msgpack"),
+        (frame(b"\xc1\x00\x00\x00\x09\x80"), "map length 9 is out of range for a 6-byte body"),
+        (frame(b"\xc1\x00\x00\x00\x15" + encode({"op": "end", "seq": 1, "slots": [0]})),
+         "no extension value refers to its tail"),
         (frame(encode([1, 2])), "must be a map"),
         (frame(encode({"op": "dance", "seq": 1})), "unknown message op 'dance'"),
         (frame(encode({"op": "process", "seq": 1, "slots": [9], "items": [], "first_index": 0})), "slot 9 is not loaded"),
@@ -564,6 +636,18 @@ def test_undecodable_item_fails_that_request_only(parent: Parent) -> None:
     reply = parent.recv()
     assert (reply["op"], reply["phase"], reply["seq"]) == ("error", "process", parent.seq)
     assert "gone.Thing" in reply["message"]
+    assert parent.request("process", slots=[0], items=[2], first_index=1)["outputs"] == [4]
+
+
+def test_a_broken_tail_reference_fails_that_request_only(parent: Parent) -> None:
+    parent.load(0, Doubler(name="d"))
+    parent.seq += 1
+    part = TailPart(EXT_TENSOR, ["uint8", [4]], bytes(8), ref=(4, 4))  # points into the map
+    body, _ = split_body({"op": "process", "seq": parent.seq, "slots": [0], "items": [part], "first_index": 0})
+    parent.send_raw(frame(body))
+    reply = parent.recv()
+    assert (reply["op"], reply["phase"], reply["seq"]) == ("error", "process", parent.seq)
+    assert "tail reference to bytes 4..8 is outside the tail" in reply["message"]
     assert parent.request("process", slots=[0], items=[2], first_index=1)["outputs"] == [4]
 
 

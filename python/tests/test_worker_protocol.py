@@ -15,9 +15,17 @@ import pytest
 
 from remotemedia import Audio, VideoFrame
 from remotemedia.worker import codec
-from remotemedia.worker.codec import CodecError, decode, encode
+from remotemedia.worker.codec import CodecError, MalformedFrame, decode, encode
 from remotemedia.worker.framing import FrameReader, FrameWriter, ProtocolError, frame
-from remotemedia.worker.testvectors import PYTHON_TO_TS, VECTORS_DIR, load, tag, untag
+from remotemedia.worker.testvectors import (
+    PYTHON_TO_TS,
+    VECTORS_DIR,
+    TailPart,
+    load,
+    split_body,
+    tag,
+    untag,
+)
 
 # ---------------------------------------------------------------------------
 # SHARED VECTORS
@@ -163,7 +171,7 @@ def test_python_only_objects_travel_pickled_by_value() -> None:
     assert out["deque"] == deque([1])
     assert out["od"] == {"a": 1}  # dict (and list) subclasses travel as dicts (lists)
     assert out["obj"].x == 3
-    header = msgpack.unpackb(encode(_Point(1)), ext_hook=lambda c, d: codec._split_media(d)[0])
+    header = msgpack.unpackb(encode(_Point(1)), ext_hook=lambda c, d: codec._split_media(d, None)[0])
     assert header == ["test_worker_protocol._Point"]
 
 
@@ -218,6 +226,10 @@ def test_64_mib_tensor_round_trips() -> None:
         (msgpack.ExtType(99, b""), "unknown msgpack extension type 99"),
         (msgpack.ExtType(1, b"\x00"), "shorter than its header"),
         (msgpack.ExtType(1, b"\x00\x00\x00\xff"), "outside its 4-byte payload"),
+        (
+            msgpack.ExtType(1, bytes(12) + msgpack.packb(["uint8", [0]])),
+            "tail reference \\(raw offset 0\\) outside a split body",
+        ),
         (msgpack.ExtType(1, codec._media_payload(["float32", [3]], b"\0" * 8)), "needs 12 bytes"),
         (msgpack.ExtType(1, codec._media_payload(["complex64", [1]], b"\0" * 8)), "unknown tensor dtype"),
         (msgpack.ExtType(2, codec._media_payload([0, 1], b"")), "invalid audio"),
@@ -232,7 +244,121 @@ def test_invalid_extension_payloads_fail_with_codec_errors(payload: Any, match: 
 
 def test_invalid_msgpack_fails_with_a_codec_error() -> None:
     with pytest.raises(CodecError, match="invalid msgpack"):
-        decode(b"\xc1")
+        decode(b"\x92\x01")
+    with pytest.raises(CodecError, match="invalid msgpack in a split body"):
+        decode(b"\xc1\x00\x00\x00\x01\x92")
+
+
+# ---------------------------------------------------------------------------
+# SPLIT BODIES
+# ---------------------------------------------------------------------------
+
+
+def _tensor_part(array: np.ndarray[Any, Any], ref: tuple[int, int] | None = None) -> TailPart:
+    return TailPart(codec.EXT_TENSOR, [array.dtype.name, list(array.shape)], array.tobytes(), ref)
+
+
+def test_split_body_decodes_every_media_kind_from_its_tail() -> None:
+    tensor = np.arange(12, dtype=np.int32).reshape(3, 4)
+    samples = np.array([0.5, -0.25, 1.0, 0.0], dtype=np.float32)
+    pickled = encode({frozenset({1})})  # an ext 4 value: take its payload
+    code, payload = msgpack.unpackb(pickled, ext_hook=lambda c, d: (c, d))
+    header, _, offset, _ = codec._split_media(payload, None)
+    inline = codec._media_payload(["int16", [2]], np.array([1, -2], np.int16).tobytes())
+    small = msgpack.ExtType(codec.EXT_TENSOR, inline)
+    message = {
+        "op": "process",
+        "seq": 3,
+        "items": [
+            _tensor_part(tensor),
+            "between",
+            TailPart(codec.EXT_AUDIO, [8000, 2], samples.tobytes()),
+            TailPart(codec.EXT_VIDEO, [4, 2, "rgb24"], bytes(range(24))),
+            small,  # an inline payload in a split body
+            TailPart(code, header, payload[offset:]),
+        ],
+    }
+    body, starts = split_body(message)
+    assert all(start % 8 == 0 for start in starts)
+    out = decode(body)
+    assert (out["op"], out["seq"], out["items"][1]) == ("process", 3, "between")
+    items = out["items"]
+    np.testing.assert_array_equal(items[0], tensor)
+    assert items[0].dtype == np.int32
+    assert isinstance(items[2], Audio) and (items[2].sample_rate, items[2].channels) == (8000, 2)
+    np.testing.assert_array_equal(items[2].samples, samples)
+    assert isinstance(items[3], VideoFrame) and items[3].data == bytes(range(24))
+    np.testing.assert_array_equal(items[4], [1, -2])
+    assert items[5] == {frozenset({1})}
+
+
+def test_split_body_tail_parts_are_read_only_views_of_the_body_without_copy() -> None:
+    tensor = np.arange(4096, dtype=np.float64)
+    samples = np.ones(1024, np.float32)
+    audio_part = TailPart(codec.EXT_AUDIO, [8000, 1], samples.tobytes())
+    encoded, starts = split_body([_tensor_part(tensor), audio_part])
+    body = bytearray(encoded)  # writable memory, as the frame reader's buffer is
+    out, audio = decode(memoryview(body))
+    whole = np.frombuffer(body, np.uint8)
+    assert np.shares_memory(out, whole) and np.shares_memory(audio.samples, whole)
+    address = whole.ctypes.data
+    assert out.ctypes.data == address + starts[0]
+    assert audio.samples.ctypes.data == address + starts[1]
+    np.testing.assert_array_equal(out, tensor)
+    for array in (out, audio.samples):
+        assert not array.flags.writeable
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            array.flags.writeable = True
+
+
+def test_split_body_with_large_pickles_and_video_frames() -> None:
+    blob = bytes(range(256)) * 1024
+    code, payload = msgpack.unpackb(encode({blob}), ext_hook=lambda c, d: (c, d))
+    header, _, offset, _ = codec._split_media(payload, None)
+    video = bytes(range(256)) * 3 * 64
+    parts = [TailPart(code, header, payload[offset:]), TailPart(codec.EXT_VIDEO, [128, 128, "rgb24"], video)]
+    body, _ = split_body(parts)
+    out = decode(body)
+    assert out[0] == {blob}
+    assert out[1].data == video
+
+
+def _one_tensor(ref: tuple[int, int] | None = None) -> bytes:
+    return split_body([_tensor_part(np.arange(8, dtype=np.uint8), ref)])[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (b"\xc1\x00\x00", "split body of 3 bytes is shorter than its 5-byte header"),
+        (b"\xc1\x00\x00\x00\x09\x80", "map length 9 is out of range for a 6-byte body"),
+        (b"\xc1\x00\x00\x00\x00\x80", "map length 0 is out of range for a 6-byte body"),
+        (b"\xc1\x00\x00\x00\x01\x90\x00\x00", "no extension value refers to its tail"),
+    ],
+)
+def test_broken_split_bodies_are_malformed_frames(body: bytes, match: str) -> None:
+    with pytest.raises(MalformedFrame, match=match):
+        decode(body)
+
+
+def test_tail_references_name_what_is_wrong_with_them() -> None:
+    valid = _one_tensor()
+    (start,) = split_body([_tensor_part(np.arange(8, dtype=np.uint8))])[1]
+    assert start == 32 and len(valid) == 40  # a 25-byte map: the tail is bytes 30..40
+    np.testing.assert_array_equal(decode(valid), [np.arange(8)])
+    cases = [
+        ((8, 8), "to bytes 8..16 is outside the tail \\(bytes 30..40 of the body\\)"),
+        ((32, 16), "bytes 32..48 is outside the tail"),
+        ((2**32 - 8, 8), "is outside the tail"),
+        ((36, 4), "tail reference start 36 is not a multiple of 8"),
+    ]
+    for ref, match in cases:
+        with pytest.raises(CodecError, match=match) as caught:
+            decode(_one_tensor((ref[0], ref[1])))
+        assert not isinstance(caught.value, MalformedFrame)  # one value's fault, not the frame's
+    short = b"\xc1\x00\x00\x00\x09\x91\xc7\x05\x01\x00\x00\x00\x00\x90"
+    with pytest.raises(CodecError, match="tail reference of 5 bytes is shorter than its header"):
+        decode(short)
 
 
 # ---------------------------------------------------------------------------
@@ -293,15 +419,40 @@ def test_reader_completes_frames_from_short_reads() -> None:
 
 
 def test_reader_reuses_one_buffer_for_large_frames_up_to_keep() -> None:
-    bodies = [b"a" * 70_000, b"b" * 80_000, b"c" * 75_000, b"d" * 150_000]
+    bodies = [b"a" * 70_000, b"b" * 80_000, b"c" * 75_000, b"d" * 150_000, b"e" * 72_000]
     reader = FrameReader(io.BytesIO(b"".join(frame(b) for b in bodies)), keep=100_000)
-    views = [reader.read() for _ in bodies]
-    assert all(isinstance(v, memoryview) for v in views)
-    obj = [v.obj for v in views if isinstance(v, memoryview)]
-    assert obj[1] is not obj[0]  # grown for a larger frame
-    assert obj[2] is obj[1]  # reused for a smaller one
-    assert obj[3] is not obj[2]  # over ``keep``: a buffer of its own, so [2] is intact
-    assert [bytes(v or b"") for v in views[2:]] == bodies[2:]
+    sizes = []
+    for body in bodies:
+        view = reader.read()
+        assert isinstance(view, memoryview) and view == body
+        sizes.append(len(view.obj))  # type: ignore[arg-type]
+        del view
+    # grown for a larger frame, reused for smaller ones, a buffer of its own over ``keep``
+    assert sizes == [70_000, 80_000, 80_000, 150_000, 80_000]
+
+
+def test_reader_reuses_its_buffer_only_once_nothing_decoded_from_it_is_alive() -> None:
+    def tensor_frame(size: int, fill: int) -> bytes:
+        return frame(split_body([_tensor_part(np.full(size, fill, np.uint8))])[0])
+
+    frames = [tensor_frame(300_000, 1), tensor_frame(200_000, 2), tensor_frame(100_000, 3)]
+    sizes = [len(f) - 4 for f in frames]
+    reader = FrameReader(io.BytesIO(b"".join(frames)))
+
+    def read() -> tuple[int, np.ndarray[Any, Any]]:
+        body = reader.read()
+        assert isinstance(body, memoryview)
+        (array,) = decode(body)
+        return len(body.obj), array  # type: ignore[arg-type]
+
+    buffer1, first = read()
+    buffer2, second = read()  # ``first`` still uses buffer 1: a new buffer
+    assert (buffer1, buffer2) == (sizes[0], sizes[1])
+    del second
+    buffer3, third = read()  # nothing uses buffer 2 any more: reused
+    assert buffer3 == sizes[1]
+    assert (first == 1).all() and (third == 3).all()
+    assert first.size == 300_000 and third.size == 100_000
 
 
 def test_writer_writes_whole_frames_through_a_pipe() -> None:

@@ -4,7 +4,8 @@
  * use msgpack's own types; `Tensor`, `Audio` and `VideoFrame` are extension
  * types whose raw bytes are read as typed arrays over the received frame
  * (copied only when misaligned); Python-only objects arrive as
- * {@link PickledObject}s that TypeScript forwards unopened.
+ * {@link PickledObject}s that TypeScript forwards unopened. Large raw parts
+ * are sent in the tail of a split body, from their own memory.
  *
  * @since 0.1.0
  */
@@ -52,9 +53,11 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 // ---------------------------------------------------------------------------
-// MEDIA LAYOUT: u32 raw offset O | msgpack header | zero padding | raw bytes from O.
-// This encoder makes O a multiple of 8 (Python copies each payload into a bytes
-// object of its own, 16-aligned, and reads the raw part in place).
+// MEDIA LAYOUT. A payload is inline: u32 raw offset O | msgpack header | zero
+// padding | raw bytes from O (this encoder makes O a multiple of 8: Python's
+// msgpack copies each inline payload into a 16-aligned bytes object of its own);
+// or, in a split body only, a tail reference: u32 0 | u32 start | u32 length |
+// msgpack header, the raw bytes being body[start, start + length).
 // The headers are tiny arrays of strings and unsigned ints, written and read
 // here directly: msgpackr keeps module-level state and is not re-entered.
 // ---------------------------------------------------------------------------
@@ -127,29 +130,33 @@ type Allocate = (size: number) => { target: Uint8Array; targetView: DataView; po
 
 /**
  * Raw parts of at least this many bytes are not copied into the message when
- * it is encoded for sending ({@link encodeFrameParts}): they are written from
- * their own memory, as separate buffers.
+ * it is encoded for sending ({@link encodeFrameParts}): they go to the tail of
+ * a split body, written from their own memory.
  *
  * @category constants
  * @since 0.1.0
  */
 export const BLOB_THRESHOLD = 64 * 1024
 
-// While encodeFrameParts runs: the large raw parts left out, in order. In their place the
-// packed bytes hold TOKEN + u32 index (the ext header before it already counts the raw bytes).
-let blobs: Array<Uint8Array> | undefined
-const TOKEN = new Uint8Array([0xc1, 0x52, 0x4d, 0x42, 0x4c, 0x4f, 0x42, ...globalThis.crypto.getRandomValues(new Uint8Array(9))])
-const MARK = TOKEN.byteLength + 4
+/** The first byte of a split body (the one byte msgpack never uses). */
+const SPLIT_BODY = 0xc1
+
+/**
+ * While encodeFrameParts packs a message: raw parts of `threshold` bytes and up
+ * are written as tail references and collected in `parts`, in order; `starts`
+ * (known on the second pass only) holds where each one starts in the body.
+ */
+let tail: { readonly threshold: number; readonly parts: Array<Uint8Array>; readonly starts?: ReadonlyArray<number> } | undefined
 
 /** Writes a whole extension value (ext header, media-layout payload) into msgpackr's buffer. */
 const writeMedia = (type: number, header: Header, raw: Uint8Array, allocate: Allocate): void => {
   const hlen = headerSize(header)
+  const toTail = tail !== undefined && raw.byteLength >= tail.threshold ? tail : undefined
   const start = 4 + hlen
   const offset = start + ((8 - (start % 8)) % 8)
-  const length = offset + raw.byteLength
+  const length = toTail ? 12 + hlen : offset + raw.byteLength
   const extHead = length === 8 || length === 16 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : 6
-  const deferred = blobs !== undefined && raw.byteLength >= BLOB_THRESHOLD
-  const { target, targetView, position } = allocate(extHead + (deferred ? offset + MARK : length))
+  const { target, targetView, position } = allocate(extHead + length)
   let at = position
   if (length === 8 || length === 16) target[at++] = length === 8 ? 0xd7 : 0xd8
   else if (length < 0x100) {
@@ -165,15 +172,19 @@ const writeMedia = (type: number, header: Header, raw: Uint8Array, allocate: All
     at += 4
   }
   target[at++] = type
+  if (toTail) {
+    targetView.setUint32(at, 0)
+    targetView.setUint32(at + 4, toTail.starts?.[toTail.parts.length] ?? 0)
+    targetView.setUint32(at + 8, raw.byteLength)
+    writeHeader(header, target, targetView, at + 12)
+    toTail.parts.push(raw)
+    return
+  }
   const base = at
   targetView.setUint32(at, offset)
   at = writeHeader(header, target, targetView, at + 4)
   target.fill(0, at, base + offset)
-  if (deferred) {
-    target.set(TOKEN, base + offset)
-    targetView.setUint32(base + offset + TOKEN.byteLength, blobs!.length)
-    blobs!.push(raw)
-  } else target.set(raw, base + offset)
+  target.set(raw, base + offset)
 }
 
 class HeaderReader {
@@ -214,15 +225,43 @@ class HeaderReader {
   }
 }
 
-/** Splits a media-layout payload into its header and the offset of its raw bytes. */
-const readMedia = (payload: Uint8Array): { header: Array<unknown>; offset: number } => {
+/**
+ * While decode reads a split body: the body, where its tail starts, how many
+ * tail references were read and the end of the furthest one.
+ */
+let split: { readonly body: Uint8Array; readonly tailStart: number; refs: number; end: number } | undefined
+
+/** Reads a media payload: its header and its raw bytes (a view of the body). */
+const readMedia = (payload: Uint8Array): { header: Array<unknown>; raw: Uint8Array } => {
   if (payload.byteLength < 4) throw new CodecError(`extension payload of ${payload.byteLength} bytes is shorter than its header`)
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
   const offset = view.getUint32(0)
+  if (offset === 0) {
+    if (split === undefined) throw new CodecError("a tail reference (raw offset 0) outside a split body")
+    if (payload.byteLength < 13) throw new CodecError(`tail reference of ${payload.byteLength} bytes is shorter than its header`)
+    const start = view.getUint32(4)
+    const end = start + view.getUint32(8)
+    const { body, tailStart } = split
+    if (start < tailStart || end > body.byteLength) {
+      throw new CodecError(`tail reference to bytes ${start}..${end} is outside the tail (bytes ${tailStart}..${body.byteLength} of the body)`)
+    }
+    if (start % 8 !== 0) throw new CodecError(`tail reference start ${start} is not a multiple of 8`)
+    // Typed arrays cannot be read-only: a reference that does not start after every earlier one
+    // ends (it may overlap one) is copied, so no two values share memory.
+    const raw = start < split.end ? body.slice(start, end) : body.subarray(start, end)
+    split.refs++
+    split.end = Math.max(split.end, end)
+    return { header: readHeader(payload, 12, payload.byteLength), raw }
+  }
   if (offset < 5 || offset > payload.byteLength) {
     throw new CodecError(`extension raw offset ${offset} is outside its ${payload.byteLength}-byte payload`)
   }
-  const reader = new HeaderReader(payload.subarray(4, offset), new DataView(payload.buffer, payload.byteOffset + 4, offset - 4))
+  return { header: readHeader(payload, 4, offset), raw: payload.subarray(offset) }
+}
+
+/** Reads the msgpack array at `payload[from]` (bytes up to `to` that follow it are padding). */
+const readHeader = (payload: Uint8Array, from: number, to: number): Array<unknown> => {
+  const reader = new HeaderReader(payload.subarray(from, to), new DataView(payload.buffer, payload.byteOffset + from, to - from))
   let header: unknown
   try {
     header = reader.value()
@@ -230,7 +269,7 @@ const readMedia = (payload: Uint8Array): { header: Array<unknown>; offset: numbe
     throw e instanceof CodecError ? e : new CodecError(`invalid extension header: ${(e as Error).message}`)
   }
   if (!Array.isArray(header)) throw new CodecError("extension header must be an array")
-  return { header, offset }
+  return header
 }
 
 // ---------------------------------------------------------------------------
@@ -265,10 +304,10 @@ addExtension({
     writeMedia(ExtType.Tensor, [t.dtype, t.shape], bytesOf(t.data), allocate)
   },
   unpack(payload: Uint8Array) {
-    const { header, offset } = readMedia(payload)
+    const { header, raw } = readMedia(payload)
     const [dtype, shape] = header
     if (!isDType(dtype) || !Array.isArray(shape)) throw new CodecError(`invalid tensor header ${JSON.stringify(header)}`)
-    return new RD.Tensor(typedView(dtype, payload.subarray(offset)), shape as Array<number>)
+    return new RD.Tensor(typedView(dtype, raw), shape as Array<number>)
   }
 } as never)
 
@@ -279,8 +318,8 @@ addExtension({
     writeMedia(ExtType.Audio, [a.sampleRate, a.channels], bytesOf(a.samples), allocate)
   },
   unpack(payload: Uint8Array) {
-    const { header, offset } = readMedia(payload)
-    return new RD.Audio(typedView("float32", payload.subarray(offset)), header[0] as number, header[1] as number)
+    const { header, raw } = readMedia(payload)
+    return new RD.Audio(typedView("float32", raw), header[0] as number, header[1] as number)
   }
 } as never)
 
@@ -291,8 +330,8 @@ addExtension({
     writeMedia(ExtType.VideoFrame, [f.width, f.height, f.format], f.data, allocate)
   },
   unpack(payload: Uint8Array) {
-    const { header, offset } = readMedia(payload)
-    return new RD.VideoFrame(payload.subarray(offset), header[0] as number, header[1] as number, header[2] as RD.PixelFormat)
+    const { header, raw } = readMedia(payload)
+    return new RD.VideoFrame(raw, header[0] as number, header[1] as number, header[2] as RD.PixelFormat)
   }
 } as never)
 
@@ -303,8 +342,8 @@ addExtension({
     writeMedia(ExtType.Pickle, [p.typeName], p.pickle, allocate)
   },
   unpack(payload: Uint8Array) {
-    const { header, offset } = readMedia(payload)
-    return new PickledObject(String(header[0]), payload.subarray(offset))
+    const { header, raw } = readMedia(payload)
+    return new PickledObject(String(header[0]), raw)
   }
 } as never)
 
@@ -383,73 +422,87 @@ const unpackr = new Unpackr({
   mapsAsObjects: true
 } as never)
 
-/** Writes a frame's 4-byte big-endian length in place (cheaper than a DataView per frame). */
-const writeLength = (frame: Uint8Array, length: number): void => {
-  frame[0] = length >>> 24
-  frame[1] = (length >>> 16) & 0xff
-  frame[2] = (length >>> 8) & 0xff
-  frame[3] = length & 0xff
+/** Writes a 4-byte big-endian unsigned integer in place (cheaper than a DataView per frame). */
+const writeUint32 = (bytes: Uint8Array, at: number, value: number): void => {
+  bytes[at] = value >>> 24
+  bytes[at + 1] = (value >>> 16) & 0xff
+  bytes[at + 2] = (value >>> 8) & 0xff
+  bytes[at + 3] = value & 0xff
 }
 
-/**
- * Encodes one message as a whole frame: 4-byte big-endian length, then the
- * msgpack body (written in place, no concatenation).
- *
- * @category encoding
- * @since 0.1.0
- */
-export const encodeFrame = (message: unknown): Uint8Array => {
-  let buffer: Uint8Array
+/** Packs a prepared message behind `reserve` free bytes, with {@link tail} set to `state` meanwhile. */
+const pack = (prepared: unknown, reserve: number, state?: typeof tail): Uint8Array => {
+  tail = state
   try {
-    buffer = packr.pack(prepare(message), RESERVE_START_SPACE | 4) as Uint8Array
-  } catch (e) {
-    throw e instanceof CodecError ? e : new CodecError(`cannot encode message: ${(e as Error).message}`)
-  }
-  const length = buffer.byteLength - 4
-  if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
-  writeLength(buffer, length)
-  return buffer
-}
-
-/**
- * Encodes one message as a whole frame in several buffers, to be written in
- * order (gathered): large raw parts ({@link BLOB_THRESHOLD} bytes and up) are
- * the values' own memory, not copies. The concatenation is exactly
- * {@link encodeFrame}'s result.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const encodeFrameParts = (message: unknown): Array<Uint8Array> => {
-  const pending: Array<Uint8Array> = []
-  blobs = pending
-  let packed: Uint8Array
-  try {
-    packed = packr.pack(prepare(message), RESERVE_START_SPACE | 4) as Uint8Array
+    return packr.pack(prepared, RESERVE_START_SPACE | reserve) as Uint8Array
   } catch (e) {
     throw e instanceof CodecError ? e : new CodecError(`cannot encode message: ${(e as Error).message}`)
   } finally {
-    blobs = undefined
+    tail = undefined
   }
-  let length = packed.byteLength - 4
-  if (pending.length === 0) {
-    if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
-    writeLength(packed, length)
-    return [packed]
-  }
-  const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
-  const parts: Array<Uint8Array> = []
-  let from = 0
-  for (let i = 0; i < pending.length; i++) {
-    const at = bytes.indexOf(TOKEN, from)
-    if (at < 0 || bytes.readUInt32BE(at + TOKEN.byteLength) !== i) throw new CodecError("internal error: a raw part's placeholder is missing")
-    parts.push(packed.subarray(from, at), pending[i]!)
-    length += pending[i]!.byteLength - MARK
-    from = at + MARK
-  }
-  parts.push(packed.subarray(from))
+}
+
+/** Writes the length of a frame holding one plain body (the packed message after 4 free bytes). */
+const plainFrame = (frame: Uint8Array): Uint8Array => {
+  const length = frame.byteLength - 4
   if (length > 0xffffffff) throw new CodecError(`frame body of ${length} bytes exceeds the 4 GiB limit`)
-  writeLength(packed, length)
+  writeUint32(frame, 0, length)
+  return frame
+}
+
+/** The zero padding before a raw part of a split body's tail (never written to). */
+const ZEROS = new Uint8Array(7)
+
+/**
+ * Encodes one message as a whole frame: 4-byte big-endian length, then the
+ * msgpack body (written in place, no concatenation). Raw parts are inline.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodeFrame = (message: unknown): Uint8Array => plainFrame(pack(prepare(message), 4))
+
+/**
+ * Encodes one message as a whole frame in several buffers, to be written in
+ * order (gathered). Without raw parts of `threshold` bytes or more (default
+ * {@link BLOB_THRESHOLD}), that is one buffer, {@link encodeFrame}'s result.
+ * With some, the body is a split body: `0xC1 | u32 M | the msgpack map (M
+ * bytes) | tail`, those parts being tail references in the map and, in the
+ * tail, the values' own memory (not copies), each 8-aligned in the body.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodeFrameParts = (message: unknown, threshold: number = BLOB_THRESHOLD): Array<Uint8Array> => {
+  const prepared = prepare(message)
+  const first = { threshold, parts: [] as Array<Uint8Array> }
+  const plain = pack(prepared, 4, first)
+  if (first.parts.length === 0) return [plainFrame(plain)]
+  // The tail references' starts depend on the map's length M, known now: a second pass writes
+  // them into a map of the same length (they are fixed-size fields).
+  const mapLength = plain.byteLength - 4
+  let end = 5 + mapLength
+  const starts = first.parts.map((raw) => {
+    const start = end + ((8 - (end % 8)) % 8)
+    end = start + raw.byteLength
+    return start
+  })
+  if (end > 0xffffffff) throw new CodecError(`frame body of ${end} bytes exceeds the 4 GiB limit`)
+  const second = { threshold, parts: [] as Array<Uint8Array>, starts }
+  const head = pack(prepared, 9, second)
+  if (head.byteLength !== 9 + mapLength || second.parts.length !== starts.length) {
+    throw new CodecError("internal error: the message packed differently the second time")
+  }
+  writeUint32(head, 0, end)
+  head[4] = SPLIT_BODY
+  writeUint32(head, 5, mapLength)
+  const parts = [head]
+  let at = 5 + mapLength
+  for (let i = 0; i < starts.length; i++) {
+    if (starts[i]! > at) parts.push(ZEROS.subarray(0, starts[i]! - at))
+    parts.push(second.parts[i]!)
+    at = starts[i]! + second.parts[i]!.byteLength
+  }
   return parts
 }
 
@@ -461,18 +514,40 @@ export const encodeFrameParts = (message: unknown): Array<Uint8Array> => {
  */
 export const encode = (value: unknown): Uint8Array => encodeFrame(value).subarray(4)
 
+/** Unpacks one msgpack value, failing with a CodecError. */
+const unpack = (bytes: Uint8Array): unknown => {
+  try {
+    return unpackr.unpack(bytes)
+  } catch (e) {
+    throw e instanceof CodecError ? e : new CodecError(`invalid msgpack: ${(e as Error).message}`)
+  }
+}
+
 /**
- * Decodes one msgpack body. Binary values and media data are views of
- * `body` (typed arrays are copied only when misaligned).
+ * Decodes one frame body, a msgpack value or a split body. Binary values and
+ * media data are views of `body` (typed arrays are copied only when
+ * misaligned; a tail part also when it does not start after the earlier ones
+ * end).
  *
  * @category decoding
  * @since 0.1.0
  */
 export const decode = (body: Uint8Array): unknown => {
   const plain = Object.getPrototypeOf(body) === Uint8Array.prototype ? body : new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-  try {
-    return unpackr.unpack(plain)
-  } catch (e) {
-    throw e instanceof CodecError ? e : new CodecError(`invalid msgpack: ${(e as Error).message}`)
+  if (plain[0] !== SPLIT_BODY) return unpack(plain)
+  if (plain.byteLength < 5) throw new CodecError(`split body of ${plain.byteLength} bytes is shorter than its 5-byte header`)
+  const mapLength = new DataView(plain.buffer, plain.byteOffset + 1, 4).getUint32(0)
+  if (mapLength === 0 || mapLength > plain.byteLength - 5) {
+    throw new CodecError(`split body: map length ${mapLength} is out of range for a ${plain.byteLength}-byte body`)
   }
+  const state = { body: plain, tailStart: 5 + mapLength, refs: 0, end: 0 }
+  split = state
+  let value: unknown
+  try {
+    value = unpack(plain.subarray(5, 5 + mapLength))
+  } finally {
+    split = undefined
+  }
+  if (state.refs === 0) throw new CodecError("split body: no extension value refers to its tail")
+  return value
 }

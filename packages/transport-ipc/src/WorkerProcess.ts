@@ -1,7 +1,8 @@
 /**
  * WorkerProcess: one `python -m remotemedia.worker` subprocess and its
- * channel. Spawns it with two dedicated pipes (fd 3: requests, fd 4:
- * replies), waits for `hello`, sends requests and matches replies by `seq`,
+ * channel. Spawns it with two dedicated channels (fd 3: requests, a pipe;
+ * fd 4: replies, a Unix socket read straight into frame buffers, see
+ * {@link SocketPair}), waits for `hello`, sends requests and matches replies by `seq`,
  * turns its stderr into log records (keeping the last lines for crash
  * reports), and notices at once when it dies: every request in flight then
  * fails with `WorkerCrashed` (exit code or signal, last stderr lines).
@@ -9,12 +10,14 @@
  * @since 0.1.0
  */
 import { type ChildProcess, spawn as spawnChild } from "node:child_process"
-import type { Readable, Writable } from "node:stream"
+import type { Socket } from "node:net"
+import type { Writable } from "node:stream"
 import { Effect } from "effect"
 import { CodecError, decode, encodeFrameParts } from "./Codec.js"
 import { FrameDecoder } from "./Framing.js"
 import { ProtocolError, WorkerCrashed, WorkerStartError } from "./IpcError.js"
 import { type Hello, invalidReason, PROTOCOL_VERSION, type Reply, type Request } from "./Protocol.js"
+import * as SocketPair from "./SocketPair.js"
 
 /**
  * How to start a worker.
@@ -70,24 +73,14 @@ export class Worker {
 
   private constructor(
     private readonly child: ChildProcess,
+    replies: Socket,
+    private readonly decoder: FrameDecoder,
     private readonly options: SpawnOptions,
     readonly command: ReadonlyArray<string>
   ) {
     const requests = child.stdio[3] as Writable
-    const replies = child.stdio[4] as Readable
-    const decoder = new FrameDecoder(options.maxFrameBytes)
     requests.on("error", () => {}) // EPIPE after a crash: reported through "exit"
-    replies.on("data", (chunk: Uint8Array) => {
-      if (this.failure) return
-      let frames: Array<Uint8Array>
-      try {
-        frames = decoder.push(chunk)
-      } catch (e) {
-        return this.protocolViolation((e as Error).message)
-      }
-      for (const frame of frames) this.receive(frame)
-    })
-    replies.on("end", () => {
+    const ended = () => {
       try {
         decoder.end()
       } catch (e) {
@@ -96,8 +89,9 @@ export class Worker {
         this.truncated = (e as Error).message
         if (this.exit !== undefined && this.exit.signal === null) this.protocolViolation(this.truncated)
       }
-    })
-    replies.on("error", () => {})
+    }
+    replies.on("end", ended)
+    replies.on("error", ended) // a reset is an end too: the exit status tells what happened
     let partial = ""
     child.stderr!.setEncoding("utf8")
     child.stderr!.on("data", (text: string) => {
@@ -145,39 +139,57 @@ export class Worker {
     ]
     const command = [options.python, ...args]
     return Effect.callback<Worker, WorkerStartError>((resume) => {
-      let child: ChildProcess
-      try {
-        child = spawnChild(options.python, args, {
-          stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
-          cwd: options.cwd,
-          env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env } as NodeJS.ProcessEnv
-        })
-      } catch (e) {
-        resume(Effect.fail(new WorkerStartError({ command, detail: (e as Error).message, stderrTail: [] })))
-        return
-      }
-      const worker = new Worker(child, options, command)
       let settled = false
+      let worker: Worker | undefined
       const settle = (outcome: Hello | WorkerStartError) => {
         if (settled) return
         settled = true
         clearTimeout(timer)
-        worker.onHello = undefined
+        if (worker !== undefined) worker.onHello = undefined
         if (outcome instanceof WorkerStartError) {
-          worker.kill()
+          worker?.kill()
           resume(Effect.fail(outcome))
-        } else resume(Effect.succeed(worker))
+        } else resume(Effect.succeed(worker!))
       }
-      const fail = (detail: string) => new WorkerStartError({ command, detail, stderrTail: worker.stderrTail() })
+      const fail = (detail: string) => new WorkerStartError({ command, detail, stderrTail: worker?.stderrTail() ?? [] })
       const timer = setTimeout(() => settle(fail(`no hello within ${options.startTimeoutMs} ms`)), options.startTimeoutMs)
-      child.on("error", (e) => settle(fail(e.message)))
-      worker.onHello = settle
-      worker.startFailure = (detail) => settle(fail(detail))
+      const decoder = new FrameDecoder(options.maxFrameBytes)
+      const onread = {
+        buffer: () => decoder.buffer(),
+        callback: (n: number) => {
+          worker?.read(n)
+          return true
+        }
+      }
+      SocketPair.open(onread).then(({ local, remote }) => {
+        if (settled) {
+          local.destroy()
+          remote.destroy()
+          return
+        }
+        let child: ChildProcess
+        try {
+          child = spawnChild(options.python, args, {
+            stdio: ["ignore", "ignore", "pipe", "pipe", remote],
+            cwd: options.cwd,
+            env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env } as NodeJS.ProcessEnv
+          })
+        } catch (e) {
+          local.destroy()
+          return settle(fail((e as Error).message))
+        } finally {
+          remote.destroy() // the child has its own copy: the reply channel ends when the child does
+        }
+        worker = new Worker(child, local, decoder, options, command)
+        child.on("error", (e) => settle(fail(e.message)))
+        worker.onHello = settle
+        worker.startFailure = (detail) => settle(fail(detail))
+      }, (e: Error) => settle(fail(`cannot open the reply channel: ${e.message}`)))
       return Effect.sync(() => {
         if (!settled) {
           settled = true
           clearTimeout(timer)
-          worker.kill()
+          worker?.kill()
         }
       })
     })
@@ -186,6 +198,18 @@ export class Worker {
   private startFailure: ((detail: string) => void) | undefined
 
   // -- receiving ------------------------------------------------------------
+
+  /** `n` bytes were read into the decoder's buffer (the reply socket's `onread`). */
+  private read(n: number): void {
+    if (this.failure) return
+    let frames: Array<Uint8Array>
+    try {
+      frames = this.decoder.filled(n)
+    } catch (e) {
+      return this.protocolViolation((e as Error).message)
+    }
+    for (const frame of frames) this.receive(frame)
+  }
 
   private receive(frame: Uint8Array): void {
     let message: unknown

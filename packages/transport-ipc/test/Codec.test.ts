@@ -1,9 +1,28 @@
-// Codec: RuntimeData <-> msgpack round trips on the TypeScript side, views vs copies, refusals.
+// Codec: RuntimeData <-> msgpack round trips on the TypeScript side, views vs copies, split bodies, refusals.
 import { assert, describe, it } from "@effect/vitest"
 import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
 import { BLOB_THRESHOLD, CodecError, decode, encode, encodeFrame, encodeFrameParts, PickledObject } from "../src/Codec.js"
+import { tag } from "./vectors.js"
 
 const roundtrip = (u: unknown) => decode(encode(u))
+
+const u32 = (n: number): Array<number> => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
+
+/** A uint8 tensor of `length` (< 128) elements as a tail reference, written out from PROTOCOL.md. */
+const tensorRef = (start: number, length: number): Array<number> => {
+  const header = [0x92, 0xa5, ...Buffer.from("uint8"), 0x91, length]
+  return [0xc7, 12 + header.length, 1, ...u32(0), ...u32(start), ...u32(length), ...header]
+}
+
+/**
+ * A split body whose map is an array of tail references, with `tail` at the first multiple of 8
+ * after the map (byte 32 after one reference from tensorRef, 80 after three).
+ */
+const splitBody = (refs: ReadonlyArray<Array<number>>, tail: ReadonlyArray<number>): Uint8Array => {
+  const map = [0x90 | refs.length, ...refs.flat()]
+  const body = [0xc1, ...u32(map.length), ...map]
+  return Uint8Array.from([...body, ...new Array((8 - (body.length % 8)) % 8).fill(0), ...tail])
+}
 
 describe("Codec", () => {
   it("round-trips plain values exactly (strings, numbers, bigints, bytes, lists, dicts)", () => {
@@ -123,7 +142,7 @@ describe("Codec", () => {
     assert.throws(() => decode(Uint8Array.from([0x80, 0x80])), CodecError, /end of buffer not reached/)
   })
 
-  it("encodeFrameParts sends large raw parts from their own memory, the same bytes as encodeFrame", () => {
+  it("encodeFrameParts sends raw parts of 64 KiB and up in a split body's tail, from their own memory", () => {
     const big = new Float32Array(BLOB_THRESHOLD / 4 + 3).map((_, i) => i)
     const video = new Uint8Array(BLOB_THRESHOLD * 2).fill(7)
     const message = {
@@ -132,11 +151,49 @@ describe("Codec", () => {
       items: ["a", new Tensor(big, [big.length]), new Tensor(new Float32Array(4), [4]), new VideoFrame(video, 256, 512, "gray8"), 3]
     }
     const parts = encodeFrameParts(message)
-    assert.strictEqual(parts.length, 5)
-    assert.strictEqual(parts[1]!.buffer, big.buffer)
-    assert.strictEqual(parts[3], video)
-    assert.deepStrictEqual(Buffer.concat(parts), Buffer.from(encodeFrame(message)))
+    const frame = Buffer.concat(parts)
+    assert.strictEqual(frame.readUInt32BE(0), frame.byteLength - 4)
+    assert.strictEqual(frame[4], 0xc1)
+    assert.strictEqual(parts[0]!.byteLength, 9 + frame.readUInt32BE(5)) // length, 0xC1, M and the map
+    // the raw parts are the values' own memory, each starting 8-aligned in the body
+    const tensorPart = parts.findIndex((p) => p.buffer === big.buffer)
+    const videoPart = parts.indexOf(video)
+    assert.deepStrictEqual([parts[tensorPart]!.byteOffset, parts[tensorPart]!.byteLength], [big.byteOffset, big.byteLength])
+    assert.isAbove(videoPart, tensorPart)
+    const bodyOffset = (i: number) => parts.slice(0, i).reduce((n, p) => n + p.byteLength, 0) - 4
+    assert.strictEqual(bodyOffset(tensorPart) % 8, 0)
+    assert.strictEqual(bodyOffset(videoPart) % 8, 0)
+    assert.isBelow(frame.byteLength, 9 + 1024 + big.byteLength + video.byteLength) // nothing inline but the small tensor
+    // decoded back exactly, the tensor as a view of the received body
+    const body = new Uint8Array(frame.subarray(4))
+    const out = decode(body) as typeof message
+    assert.deepStrictEqual(tag(out), tag(message))
+    assert.strictEqual((out.items[1] as Tensor).data.buffer, body.buffer)
+    // without large raw parts, one buffer: encodeFrame's
     assert.strictEqual(encodeFrameParts({ op: "end", seq: 1, slots: [0] }).length, 1)
     assert.deepStrictEqual(Buffer.from(encodeFrameParts({ a: "x" })[0]!), Buffer.from(encodeFrame({ a: "x" })))
+  })
+
+  it("decodes a split body's tail parts as views of the body, and copies one overlapping an earlier", () => {
+    const tail = Array.from({ length: 16 }, (_, i) => i)
+    const body = splitBody([tensorRef(80, 8), tensorRef(88, 8), tensorRef(80, 8)], tail)
+    const [a, b, c] = decode(body) as Array<Tensor<"uint8">>
+    assert.deepStrictEqual([[...a!.data], [...b!.data], [...c!.data]], [tail.slice(0, 8), tail.slice(8), tail.slice(0, 8)])
+    assert.deepStrictEqual([a!.data.buffer === body.buffer, a!.data.byteOffset], [true, 80])
+    assert.deepStrictEqual([b!.data.buffer === body.buffer, b!.data.byteOffset], [true, 88])
+    assert.notStrictEqual(c!.data.buffer, body.buffer) // a copy: it overlaps the first
+  })
+
+  it("reports broken split bodies and tail references as CodecErrors naming the fault", () => {
+    const bad = (body: Uint8Array | Array<number>, fault: RegExp) => assert.throws(() => decode(Uint8Array.from(body)), CodecError, fault)
+    bad([0xc1, 0, 0], /split body of 3 bytes is shorter than its 5-byte header/)
+    bad([0xc1, ...u32(9), 0x80], /map length 9 is out of range for a 6-byte body/)
+    bad([0xc1, ...u32(0), 0x80], /map length 0 is out of range/)
+    bad([0xc1, ...u32(1), 0x80, 0, 0], /no extension value refers to its tail/)
+    bad(splitBody([tensorRef(24, 8)], new Array(8).fill(0)), /tail reference to bytes 24..32 is outside the tail \(bytes 30..40 of the body\)/)
+    bad(splitBody([tensorRef(32, 16)], new Array(8).fill(0)), /bytes 32..48 is outside the tail/)
+    bad(splitBody([tensorRef(36, 4)], new Array(8).fill(0)), /tail reference start 36 is not a multiple of 8/)
+    bad(tensorRef(0, 0), /a tail reference \(raw offset 0\) outside a split body/)
+    bad(splitBody([[0xc7, 5, 1, 0, 0, 0, 0, 0x90]], []), /tail reference of 5 bytes is shorter than its header/)
   })
 })

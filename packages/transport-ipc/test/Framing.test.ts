@@ -1,8 +1,11 @@
-// Framing: frames split across chunks, several per chunk, truncated and oversized frames.
+// Framing: frames split across reads, several per read, direct reads into large frames, truncated and oversized frames.
 import { assert, describe, it } from "@effect/vitest"
-import { FrameDecoder, FramingError } from "../src/Framing.js"
+import { FrameDecoder, FramingError, READ_BUFFER_BYTES } from "../src/Framing.js"
 
-const frame = (body: Array<number>) => Uint8Array.from([0, 0, (body.length >> 8) & 0xff, body.length & 0xff, ...body])
+const frame = (body: Array<number>) => {
+  const n = body.length
+  return Uint8Array.from([n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, ...body])
+}
 
 describe("FrameDecoder", () => {
   it("returns whole frames however the bytes are chunked", () => {
@@ -17,10 +20,30 @@ describe("FrameDecoder", () => {
     }
   })
 
-  it("hands out a frame inside one chunk as a view, without copying", () => {
-    const chunk = frame([9, 9])
-    const [body] = new FrameDecoder().push(chunk)
-    assert.strictEqual(body!.buffer, chunk.buffer)
+  it("copies a frame that arrived whole out of the reused read buffer", () => {
+    const decoder = new FrameDecoder()
+    const into = decoder.buffer()
+    into.set(frame([9, 9]))
+    const [body] = decoder.filled(6)
+    assert.notStrictEqual(body!.buffer, into.buffer)
+    decoder.buffer().set(frame([7, 7])) // the next read reuses the same memory
+    assert.deepStrictEqual([...body!], [9, 9])
+  })
+
+  it("reads the rest of a longer frame straight into the frame's own buffer", () => {
+    const decoder = new FrameDecoder()
+    const body = Array.from({ length: READ_BUFFER_BYTES * 3 }, (_, i) => (i * 7) & 0xff)
+    const bytes = Uint8Array.from([...frame(body), ...frame([5])])
+    decoder.buffer().set(bytes.subarray(0, 100))
+    assert.deepStrictEqual(decoder.filled(100), [])
+    const rest = decoder.buffer()
+    assert.strictEqual(rest.byteLength, body.length - 96, "exactly the missing bytes: a read cannot run past the frame")
+    rest.set(bytes.subarray(100, 4 + body.length))
+    const [whole] = decoder.filled(rest.byteLength)
+    assert.strictEqual(whole!.buffer, rest.buffer, "the bytes were read into the frame's memory, not copied")
+    assert.deepStrictEqual([...whole!], body)
+    assert.strictEqual(decoder.buffer().byteLength, READ_BUFFER_BYTES, "between frames, reads go to the read buffer again")
+    assert.deepStrictEqual(decoder.push(bytes.subarray(4 + body.length)).map((f) => [...f]), [[5]])
   })
 
   it("reports a stream that ends inside the header or the body", () => {

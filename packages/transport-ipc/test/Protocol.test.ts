@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
-import { decode, encodeFrame, PickledObject } from "../src/Codec.js"
+import { BLOB_THRESHOLD, decode, encodeFrameParts, PickledObject } from "../src/Codec.js"
 import { FrameDecoder } from "../src/Framing.js"
 import { invalidReason } from "../src/Protocol.js"
 import { hex, loadVectors, tag, unhex, untag, vectorsDir } from "./vectors.js"
@@ -63,8 +63,11 @@ const everyKind = [
   new PickledObject(fraction.type_name, unhex(fraction.data))
 ]
 
-/** The requests this encoder writes to vectors/ts_to_python.json. */
-const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+/**
+ * The requests this encoder writes to vectors/ts_to_python.json, as encodeFrameParts sends them
+ * (with the raw-part size from which they go to a split body's tail, when not BLOB_THRESHOLD).
+ */
+const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>, number?]> = [
   ["load_manifest", { op: "load_manifest", slot: 0, node_id: "scale", node_type: "Scale", params: { factor: 3, opts: { type: "x" } }, seq: 1 }],
   ["load_instance", { op: "load_instance", slot: 1, node_id: "acc", class_name: "my_nodes.Acc", data: Uint8Array.from([0x80, 5, 0x4e, 0x2e]), seq: 2 }],
   ["process_every_kind", { op: "process", slots: [0, 1], items: everyKind, first_index: 0, timed: false, item_timeout_ms: undefined, seq: 3 }],
@@ -72,8 +75,28 @@ const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ["pull", { op: "pull", slots: [2, 3], max_items: 64, max_wait_ms: 5, item_timeout_ms: undefined, seq: 5 }],
   ["end", { op: "end", slots: [2, 3], seq: 6 }],
   ["cleanup", { op: "cleanup", slot: 1, return_state: true, seq: 7 }],
-  ["shutdown", { op: "shutdown", seq: 8 }]
+  ["shutdown", { op: "shutdown", seq: 8 }],
+  [
+    "process_split_body",
+    {
+      op: "process",
+      slots: [0],
+      items: [
+        new Tensor(Float32Array.from({ length: 6 }, (_, i) => i - 2.5), [2, 3]),
+        "between",
+        new Audio(Float32Array.from([0.5, -0.25, 1, 0]), 8000, 1),
+        new VideoFrame(Uint8Array.from({ length: 24 }, (_, i) => i), 4, 2, "rgb24"),
+        new Tensor(Int16Array.from([1, -2])), // under the threshold: inline
+        new PickledObject(fraction.type_name, unhex(fraction.data))
+      ],
+      first_index: 0,
+      seq: 9
+    },
+    16
+  ]
 ]
+
+const frameOf = (message: unknown, threshold = BLOB_THRESHOLD): string => hex(Buffer.concat(encodeFrameParts(message, threshold)))
 
 describe("shared vectors", () => {
   if (process.env["UPDATE_VECTORS"] === "1") {
@@ -81,7 +104,7 @@ describe("shared vectors", () => {
       direction: "ts_to_python",
       protocol: 1,
       about: "frames written by the TypeScript encoder; see PROTOCOL.md, 'Test vectors'",
-      vectors: tsToPython.map(([name, message]) => ({ name, frame: hex(encodeFrame(message)), message: tag(message) }))
+      vectors: tsToPython.map(([name, message, threshold]) => ({ name, frame: frameOf(message, threshold), message: tag(message) }))
     }
     writeFileSync(join(vectorsDir, "ts_to_python.json"), JSON.stringify(document, null, 1) + "\n")
   }
@@ -92,13 +115,19 @@ describe("shared vectors", () => {
     assert.deepStrictEqual(tsVectors.map((v) => v.name), tsToPython.map(([name]) => name))
   })
 
-  for (const [name, message] of tsToPython) {
+  for (const [name, message, threshold] of tsToPython) {
     it(`ts_to_python ${name}: the encoder writes the exact frame`, () => {
       const vector = tsVectors.find((v) => v.name === name)!
-      assert.strictEqual(hex(encodeFrame(message)), vector.frame)
+      assert.strictEqual(frameOf(message, threshold), vector.frame)
       assert.deepStrictEqual(tag(message), vector.message)
     })
   }
+
+  it("ts_to_python process_split_body: a split body, which this side decodes back too", () => {
+    const body = new FrameDecoder().push(unhex(tsVectors.find((v) => v.name === "process_split_body")!.frame))[0]!
+    assert.strictEqual(body[0], 0xc1)
+    assert.deepStrictEqual(tag(decode(body)), tag(tsToPython.find(([name]) => name === "process_split_body")![1]))
+  })
 
   for (const vector of pythonVectors) {
     it(`python_to_ts ${vector.name}: the frame decodes to its message`, () => {

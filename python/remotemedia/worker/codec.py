@@ -13,16 +13,19 @@ code  Python       payload
 66    int          two's-complement big-endian bytes (ints beyond 64 bits)
 ====  ===========  ==================================================
 
-The media layout is ``u32 O | msgpack header | zero padding | raw bytes from
-offset O``. msgpack hands an extension's payload to the hook as one ``bytes``
-object, so the raw part becomes a numpy array with :func:`numpy.frombuffer`
-and no further copy (8-aligned when the sender made O a multiple of 8, since
-CPython aligns ``bytes`` contents to 16). Arrays decoded this way are
-read-only views. numpy is imported by the first tensor or audio value, not before.
+A media payload is inline, ``u32 O | msgpack header | zero padding | raw
+bytes from offset O``, or (only in a *split body*, ``0xC1 | u32 M | map |
+tail``) a tail reference, ``u32 0 | u32 start | u32 length | msgpack
+header``, naming raw bytes in the frame body's tail. Decoding, msgpack hands
+an inline payload to the hook as a ``bytes`` copy of its own, read in place
+with :func:`numpy.frombuffer`; a tail reference is read in place in the frame
+body, with no copy at all. Either way arrays are read-only views. numpy is
+imported by the first tensor or audio value, not before.
 
-Sending, large raw parts (:data:`BLOB_THRESHOLD` bytes and up) are never
-copied: :func:`encode_parts` packs the message with a small placeholder in
-their place, then splices the array's own memory in as a separate buffer for
+Sending, every payload is inline (this encoder never writes split bodies),
+and large raw parts (:data:`BLOB_THRESHOLD` bytes and up) are never copied:
+:func:`encode_parts` packs the message with a small placeholder in their
+place, then splices the array's own memory in as a separate buffer for
 ``os.writev``, choosing O so the raw bytes start 8-aligned from the start of
 the frame body (the TypeScript side reads a large frame into a buffer of its
 own and takes typed-array views of it).
@@ -53,9 +56,12 @@ __all__ = [
     "EXT_TENSOR",
     "EXT_VIDEO",
     "TENSOR_DTYPES",
+    "SPLIT_BODY",
     "CodecError",
     "BLOB_THRESHOLD",
+    "MalformedFrame",
     "decode",
+    "decode_envelope",
     "encode",
     "encode_parts",
 ]
@@ -74,13 +80,21 @@ TENSOR_DTYPES: Final = frozenset(
 BLOB_THRESHOLD: Final = 64 * 1024
 """Raw parts of at least this many bytes are sent from their own memory, without a copy."""
 
+SPLIT_BODY: Final = 0xC1
+"""The first byte of a split body (the one byte msgpack never uses)."""
+
 _U32 = struct.Struct(">I")
+_TAIL_REF = struct.Struct(">III")  # a tail reference's 0, start and length
 _LITTLE = sys.byteorder == "little"
 _TOKEN: Final = b"\xc1RMBLOB" + os.urandom(9)  # 16 bytes no encoding produces by chance
 
 
 class CodecError(ValueError):
     """A value could not be encoded, or bytes are not a valid encoding."""
+
+
+class MalformedFrame(CodecError):
+    """A split body's own structure is broken: a malformed frame, which is a protocol error."""
 
 
 # ---------------------------------------------------------------------------
@@ -104,21 +118,64 @@ def _media_payload(header: list[Any], raw: Any) -> bytes:
     return b"".join((_U32.pack(offset), head, b"\0" * (offset - 4 - len(head)), raw))
 
 
-def _split_media(data: bytes) -> tuple[list[Any], int]:
+_Raw = tuple[list[Any], bytes | memoryview, int, int]
+"""A media payload read: its header, then the buffer, offset and length of its raw bytes."""
+
+
+def _split_media(data: bytes, tail: _Tail | None) -> _Raw:
+    """Read a media payload; ``tail`` is the split body being decoded, if any."""
     if len(data) < 4:
         raise CodecError(f"extension payload of {len(data)} bytes is shorter than its header")
     (offset,) = _U32.unpack_from(data)
+    if offset == 0:
+        if tail is None:
+            raise CodecError("a tail reference (raw offset 0) outside a split body")
+        if len(data) < 13:
+            raise CodecError(f"tail reference of {len(data)} bytes is shorter than its header")
+        _, start, length = _TAIL_REF.unpack_from(data)
+        tail.check(start, length)
+        return _read_header(data, 12, len(data)), tail.body, start, length
     if not 5 <= offset <= len(data):
         raise CodecError(f"extension raw offset {offset} is outside its {len(data)}-byte payload")
+    return _read_header(data, 4, offset), data, offset, len(data) - offset
+
+
+def _read_header(data: bytes, start: int, end: int) -> list[Any]:
     try:
-        header = msgpack.unpackb(data[4:offset], raw=False)
+        header = msgpack.unpackb(data[start:end], raw=False)
     except msgpack.ExtraData as extra:  # the zero padding after the header
         header = extra.unpacked
     except Exception as exc:
         raise CodecError(f"invalid extension header ({exc})") from exc
     if not isinstance(header, list):
         raise CodecError(f"extension header must be an array, got {type(header).__name__}")
-    return header, offset
+    return header
+
+
+class _Tail:
+    """A split body being decoded: the (read-only) body, where its tail starts, references read."""
+
+    __slots__ = ("body", "refs", "start")
+
+    def __init__(self, body: memoryview, start: int) -> None:
+        self.body = body
+        self.start = start
+        self.refs = 0
+
+    def check(self, start: int, length: int) -> None:
+        """Raise a :class:`CodecError` unless ``start`` and ``length`` name 8-aligned tail bytes."""
+        size = len(self.body)
+        if start < self.start or start + length > size:
+            raise CodecError(
+                f"tail reference to bytes {start}..{start + length} is outside the tail "
+                f"(bytes {self.start}..{size} of the body)"
+            )
+        if start % 8:
+            raise CodecError(f"tail reference start {start} is not a multiple of 8")
+        self.refs += 1
+
+    def hook(self, code: int, data: bytes) -> Any:
+        return _ext_hook(code, data, self)
 
 
 # -- large raw parts: placeholders while packing, spliced in afterwards ------
@@ -293,8 +350,8 @@ def encode_parts(value: Any) -> list[Any]:
 # ---------------------------------------------------------------------------
 
 
-def _decode_tensor(data: bytes) -> np.ndarray[Any, Any]:
-    header, offset = _split_media(data)
+def _decode_tensor(data: bytes, tail: _Tail | None) -> np.ndarray[Any, Any]:
+    header, buffer, offset, size = _split_media(data, tail)
     if len(header) != 2 or not isinstance(header[0], str) or not isinstance(header[1], list):
         raise CodecError(f"tensor header must be [dtype, shape], got {header!r}")
     name, shape = header
@@ -308,68 +365,114 @@ def _decode_tensor(data: bytes) -> np.ndarray[Any, Any]:
         if not isinstance(dim, int) or dim < 0:
             raise CodecError(f"tensor shape must hold non-negative integers, got {shape!r}")
         count *= dim
-    if len(data) - offset != count * dtype.itemsize:
-        raise CodecError(
-            f"tensor {name}{shape} needs {count * dtype.itemsize} bytes, got {len(data) - offset}"
-        )
-    return np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
+    if size != count * dtype.itemsize:
+        raise CodecError(f"tensor {name}{shape} needs {count * dtype.itemsize} bytes, got {size}")
+    return np.frombuffer(buffer, dtype=dtype, count=count, offset=offset).reshape(shape)
 
 
-def _decode_audio(data: bytes) -> Audio:
-    header, offset = _split_media(data)
+def _decode_audio(data: bytes, tail: _Tail | None) -> Audio:
+    header, buffer, offset, size = _split_media(data, tail)
     if len(header) != 2:
         raise CodecError(f"audio header must be [sample_rate, channels], got {header!r}")
-    if (len(data) - offset) % 4:
-        raise CodecError(f"audio payload of {len(data) - offset} bytes is not whole float32 samples")
+    if size % 4:
+        raise CodecError(f"audio payload of {size} bytes is not whole float32 samples")
     import numpy as np
 
-    samples = np.frombuffer(data, dtype="<f4", offset=offset)
+    samples = np.frombuffer(buffer, dtype="<f4", count=size // 4, offset=offset)
     try:
         return Audio(samples, sample_rate=header[0], channels=header[1])
     except (TypeError, ValueError) as exc:
         raise CodecError(f"invalid audio ({exc})") from exc
 
 
-def _decode_video(data: bytes) -> VideoFrame:
-    header, offset = _split_media(data)
+def _decode_video(data: bytes, tail: _Tail | None) -> VideoFrame:
+    header, buffer, offset, size = _split_media(data, tail)
     if len(header) != 3:
         raise CodecError(f"video frame header must be [width, height, format], got {header!r}")
+    pixels = bytes(buffer[offset : offset + size])  # VideoFrame keeps bytes: the one copy
     try:
-        return VideoFrame(data[offset:], width=header[0], height=header[1], format=header[2])
+        return VideoFrame(pixels, width=header[0], height=header[1], format=header[2])
     except (TypeError, ValueError) as exc:
         raise CodecError(f"invalid video frame ({exc})") from exc
 
 
-def _decode_pickle(data: bytes) -> Any:
-    header, offset = _split_media(data)
+def _decode_pickle(data: bytes, tail: _Tail | None) -> Any:
+    header, buffer, offset, size = _split_media(data, tail)
     try:
-        return cloudpickle.loads(memoryview(data)[offset:])
+        return cloudpickle.loads(memoryview(buffer)[offset : offset + size])
     except Exception as exc:
         name = header[0] if header else "?"
         raise CodecError(f"cannot unpickle a {name} ({type(exc).__name__}: {exc})") from exc
 
 
-_EXT_DECODERS: dict[int, Callable[[bytes], Any]] = {
+def _decode_bigint(data: bytes, tail: _Tail | None) -> int:
+    return int.from_bytes(data, "big", signed=True)
+
+
+_EXT_DECODERS: dict[int, Callable[[bytes, _Tail | None], Any]] = {
     EXT_TENSOR: _decode_tensor,
     EXT_AUDIO: _decode_audio,
     EXT_VIDEO: _decode_video,
     EXT_PICKLE: _decode_pickle,
-    EXT_BIGINT: lambda data: int.from_bytes(data, "big", signed=True),
+    EXT_BIGINT: _decode_bigint,
 }
 
 
-def _ext_hook(code: int, data: bytes) -> Any:
+def _ext_hook(code: int, data: bytes, tail: _Tail | None = None) -> Any:
     decoder = _EXT_DECODERS.get(code)
     if decoder is None:
         raise CodecError(f"unknown msgpack extension type {code}")
-    return decoder(data)
+    return decoder(data, tail)
+
+
+def _split(body: memoryview) -> tuple[memoryview, _Tail]:
+    """The map of a split body, and the tail its references resolve against."""
+    size = len(body)
+    if size < 5:
+        raise MalformedFrame(f"split body of {size} bytes is shorter than its 5-byte header")
+    (length,) = _U32.unpack_from(body, 1)
+    if not 1 <= length <= size - 5:
+        raise MalformedFrame(
+            f"split body: map length {length} is out of range for a {size}-byte body"
+        )
+    return body[5 : 5 + length], _Tail(body, 5 + length)
 
 
 def decode(data: bytes | bytearray | memoryview) -> Any:
-    """Decode one msgpack value (a whole frame body)."""
-    try:  # raw=False and use_list=True are msgpack's defaults: every keyword costs per call
-        return msgpack.unpackb(data, strict_map_key=False, ext_hook=_ext_hook)
+    """Decode one frame body: a msgpack value, or a split body.
+
+    Raw parts in a split body's tail are decoded as read-only views of
+    ``data`` itself (they keep it alive); raises :class:`MalformedFrame` when
+    the split body's structure is broken, :class:`CodecError` for any other
+    invalid encoding.
+    """
+    if not data or data[0] != SPLIT_BODY:
+        try:  # raw=False and use_list=True are msgpack's defaults: every keyword costs per call
+            return msgpack.unpackb(data, strict_map_key=False, ext_hook=_ext_hook)
+        except CodecError:
+            raise
+        except Exception as exc:
+            raise CodecError(f"invalid msgpack ({type(exc).__name__}: {exc})") from exc
+    message, tail = _split(memoryview(data).toreadonly())
+    try:
+        value = msgpack.unpackb(message, strict_map_key=False, ext_hook=tail.hook)
     except CodecError:
         raise
     except Exception as exc:
-        raise CodecError(f"invalid msgpack ({type(exc).__name__}: {exc})") from exc
+        raise CodecError(f"invalid msgpack in a split body ({type(exc).__name__}: {exc})") from exc
+    if not tail.refs:
+        raise MalformedFrame("split body: no extension value refers to its tail")
+    return value
+
+
+def decode_envelope(data: bytes | bytearray | memoryview) -> Any:
+    """Decode a body with every extension value as None, or return None when even that fails.
+
+    What a request whose values failed to decode can still tell (its ``seq`` and ``op``).
+    """
+    try:
+        if data and data[0] == SPLIT_BODY:
+            data = _split(memoryview(data))[0]
+        return msgpack.unpackb(data, strict_map_key=False, ext_hook=lambda code, payload: None)
+    except Exception:
+        return None

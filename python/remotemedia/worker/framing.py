@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Final
@@ -35,19 +36,21 @@ class FrameReader:
 
     A body of up to 64 KiB comes back as ``bytes`` (from a buffered stream,
     one system call usually fetches its header and body at once). A larger
-    body is read straight into a receive buffer that is reused from frame to
-    frame (already-touched memory is much cheaper to fill than fresh pages),
-    so it costs one copy out of the pipe, and comes back as a view of that
-    buffer, valid until the next call: decode it first (decoding copies what
-    it keeps). A body over ``keep`` bytes gets a buffer of its own, freed with
-    the caller's view.
+    body is read straight into a receive buffer, so it costs one copy out of
+    the pipe, and comes back as a view of that buffer. Values decoded from a
+    split body are views of it too, so a buffer stays valid as long as
+    anything refers to it: the next large frame reuses it (already-touched
+    memory is much cheaper to fill than fresh pages) only when nothing does
+    any more, neither the returned view nor a value decoded from it, and is
+    read into a new buffer otherwise. A body over ``keep`` bytes always gets a
+    buffer of its own.
     """
 
     def __init__(self, stream: BinaryIO, *, keep: int = 256 * 1024 * 1024) -> None:
         self._read = stream.read
         self._readinto = stream.readinto  # type: ignore[attr-defined]
         self._header = bytearray(4)
-        self._large = memoryview(bytearray(0))
+        self._large = bytearray(0)
         self._keep = keep
 
     def read(self) -> bytes | memoryview | None:
@@ -107,9 +110,14 @@ class FrameReader:
     def _large_body(self, length: int) -> memoryview:
         if length > self._keep:
             return memoryview(bytearray(length))
-        if length > len(self._large):
-            self._large = memoryview(bytearray(length))
-        return self._large[:length]
+        large = self._large
+        # In CPython every view of the buffer, and every value decoded from one (a numpy array's
+        # base is such a view), keeps it alive through one reference from the views' shared
+        # managed buffer. With none alive, the references are ``self._large``, ``large`` and
+        # getrefcount's argument.
+        if length > len(large) or sys.getrefcount(large) > 3:
+            large = self._large = bytearray(length)
+        return memoryview(large)[:length]
 
 
 class FrameWriter:

@@ -21,7 +21,7 @@ from .. import runtime_host
 from .._pickler import dump as pickle_dump
 from ..runtime_host import ErrorRecord, RuntimeHost, SourceCursor
 from ..serialization import unpickle_node_data
-from .codec import CodecError, decode, encode_parts
+from .codec import CodecError, MalformedFrame, decode, decode_envelope, encode_parts
 from .framing import FrameReader, FrameWriter, ProtocolError
 
 __all__ = ["EXIT_PROTOCOL", "EXIT_TIMEOUT", "PROTOCOL_VERSION", "Worker", "hello_message"]
@@ -160,6 +160,7 @@ class Worker:
         self._process_batch = self._host.process_batch
         self._slots: dict[int, _Slot] = {}
         self._watchdog: _Watchdog | None = None
+        self._seq: int | None = None  # of the request being answered, for a protocol error's reply
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "load_manifest": self._load_manifest,
             "load_instance": self._load_instance,
@@ -198,62 +199,72 @@ class Worker:
 
     def serve(self) -> int:
         """Answer requests until ``shutdown`` (returns 0), EOF (0) or a protocol error (2)."""
-        # Every request passes here: the hot path is kept to plain type checks and locals.
         read = self._reader.read
-        write_parts = self._writer.write_parts
-        process = self._process
-        seq: int | None = None
+        answer = self._answer
         try:
             while True:
                 body = read()
                 if body is None:
                     log.debug("request pipe closed: exiting")
                     return 0
-                seq = None
-                try:
-                    msg = decode(body)
-                except CodecError as exc:
-                    seq, op = _salvage(body)
-                    if seq is None:
-                        raise ProtocolError(str(exc)) from exc
-                    phase = "process" if op in ("process", "pull") else "load"
-                    self._send_error(seq, _Failure(phase, None, runtime_host.error_record(exc)))
-                    continue
-                if type(msg) is not dict:  # msgpack gives exact dicts, lists and ints
-                    raise ProtocolError(f"a message must be a map, got {type(msg).__name__}")
-                op = msg.get("op")
-                seq = msg.get("seq")
-                if type(seq) is not int:
-                    raise ProtocolError(f"message {op!r} lacks an integer 'seq'")
-                if op == "shutdown":
-                    self._shutdown()
-                    self.send({"op": "ok", "seq": seq})
+                # Each request is answered in a call of its own and its body dropped here, so
+                # nothing of it (body, message, items, outputs) is alive while the next read()
+                # waits: the reader can then reuse its receive buffer (see FrameReader).
+                done = answer(body)
+                del body
+                if done:
                     return 0
-                try:
-                    if op == "process":
-                        reply = process(msg)
-                    else:
-                        handler = self._handlers.get(op) if isinstance(op, str) else None
-                        if handler is None:
-                            raise ProtocolError(f"unknown message op {op!r}")
-                        reply = handler(msg)
-                except _Failure as failure:
-                    self._send_error(seq, failure)
-                    continue
-                reply["seq"] = seq
-                try:
-                    write_parts(encode_parts(reply))
-                except CodecError as exc:
-                    self._send_error(seq, self._unsendable(msg, exc))
         except ProtocolError as exc:
             log.error("protocol error: %s", exc)
             record = runtime_host.error_record(exc)
             record["traceback"] = ""
             try:
-                self._send_error(seq, _Failure("protocol", None, record))
+                self._send_error(self._seq, _Failure("protocol", None, record))
             except OSError:
                 pass
             return EXIT_PROTOCOL
+
+    def _answer(self, body: bytes | memoryview) -> bool:
+        """Answer one request; True after ``shutdown``. Raises :class:`ProtocolError`."""
+        # Every request passes here: the hot path is kept to plain type checks.
+        self._seq = None
+        try:
+            msg = decode(body)
+        except CodecError as exc:
+            seq, op = (None, None) if isinstance(exc, MalformedFrame) else _salvage(body)
+            if seq is None:
+                raise ProtocolError(str(exc)) from exc
+            phase = "process" if op in ("process", "pull") else "load"
+            self._send_error(seq, _Failure(phase, None, runtime_host.error_record(exc)))
+            return False
+        if type(msg) is not dict:  # msgpack gives exact dicts, lists and ints
+            raise ProtocolError(f"a message must be a map, got {type(msg).__name__}")
+        op = msg.get("op")
+        seq = msg.get("seq")
+        if type(seq) is not int:
+            raise ProtocolError(f"message {op!r} lacks an integer 'seq'")
+        self._seq = seq
+        if op == "shutdown":
+            self._shutdown()
+            self.send({"op": "ok", "seq": seq})
+            return True
+        try:
+            if op == "process":
+                reply = self._process(msg)
+            else:
+                handler = self._handlers.get(op) if isinstance(op, str) else None
+                if handler is None:
+                    raise ProtocolError(f"unknown message op {op!r}")
+                reply = handler(msg)
+        except _Failure as failure:
+            self._send_error(seq, failure)
+            return False
+        reply["seq"] = seq
+        try:
+            self._writer.write_parts(encode_parts(reply))
+        except CodecError as exc:
+            self._send_error(seq, self._unsendable(msg, exc))
+        return False
 
     def _unsendable(self, msg: dict[str, Any], exc: CodecError) -> _Failure:
         slots = msg.get("slots") or [msg.get("slot")]
@@ -513,19 +524,10 @@ def _record(kind: str, message: str) -> ErrorRecord:
     return {"type": kind, "module": "builtins", "message": message, "traceback": "", "index": None}
 
 
-
 def _salvage(body: bytes | bytearray | memoryview) -> tuple[int | None, str | None]:
     """``seq`` and ``op`` of a request whose data failed to decode, if the envelope is readable."""
-    import msgpack
-
-    try:
-        msg = msgpack.unpackb(
-            body, raw=False, strict_map_key=False, ext_hook=lambda code, data: None
-        )
-    except Exception:
-        return None, None
+    msg = decode_envelope(body)
     if not isinstance(msg, dict):
         return None, None
     seq, op = msg.get("seq"), msg.get("op")
     return (seq if isinstance(seq, int) else None), (op if isinstance(op, str) else None)
-

@@ -1,5 +1,8 @@
 """The shared test vectors of PROTOCOL.md: tagged-JSON helpers and the python_to_ts messages.
 
+Also :func:`split_body`, a split-body writer for tests (the Python encoder never
+writes split bodies; the TypeScript one does).
+
 ``python -m remotemedia.worker.testvectors --write`` regenerates
 ``vectors/python_to_ts.json`` from :data:`PYTHON_TO_TS` with this encoder
 (do it only after a deliberate encoding change; the TypeScript suite decodes
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import struct
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -23,7 +27,7 @@ from ..data import Audio, VideoFrame
 from .codec import EXT_PICKLE, _media_payload, _split_media, decode, encode
 from .framing import frame
 
-__all__ = ["PYTHON_TO_TS", "VECTORS_DIR", "load", "tag", "untag"]
+__all__ = ["PYTHON_TO_TS", "VECTORS_DIR", "TailPart", "load", "split_body", "tag", "untag"]
 
 VECTORS_DIR: Final = Path(__file__).parent / "vectors"
 
@@ -81,7 +85,7 @@ def tag(value: Any) -> Any:
     code, payload = msgpack.unpackb(encode(value), ext_hook=lambda c, d: (c, d))
     if code != EXT_PICKLE:
         raise TypeError(f"cannot tag {type(value).__name__}")
-    header, offset = _split_media(payload)
+    header, _, offset, _ = _split_media(payload, None)
     return {"$pickle": {"type_name": header[0], "data": payload[offset:].hex()}}
 
 
@@ -115,6 +119,61 @@ def untag(value: Any) -> Any:
             payload = _media_payload([body["type_name"]], bytes.fromhex(body["data"]))
             return msgpack.ExtType(EXT_PICKLE, payload)
     return {k: untag(v) for k, v in value.items()}
+
+
+# ---------------------------------------------------------------------------
+# SPLIT BODIES, written out from PROTOCOL.md ("Frames")
+# ---------------------------------------------------------------------------
+
+
+class TailPart:
+    """A media value :func:`split_body` puts in its tail: extension ``code``, ``header``, ``raw``.
+
+    ``ref`` replaces the (start, length) its tail reference names, to write broken bodies.
+    """
+
+    def __init__(
+        self, code: int, header: list[Any], raw: bytes, ref: tuple[int, int] | None = None
+    ) -> None:
+        self.code = code
+        self.header = header
+        self.raw = raw
+        self.ref = ref
+
+
+def split_body(message: Any) -> tuple[bytes, list[int]]:
+    """``message`` (msgpack values, ``ExtType`` and :class:`TailPart` values) as a split body.
+
+    Each part's raw bytes go to the tail, 8-aligned, in order. Returns the body
+    and where each part's raw bytes start in it.
+    """
+    starts: list[int] = []
+
+    def pack() -> tuple[bytes, list[TailPart]]:
+        parts: list[TailPart] = []
+
+        def reference(part: Any) -> msgpack.ExtType:
+            if not isinstance(part, TailPart):
+                raise TypeError(f"cannot pack a {type(part).__name__}")
+            start, length = part.ref or (starts[len(parts)] if starts else 0, len(part.raw))
+            parts.append(part)
+            header: bytes = msgpack.packb(part.header)
+            return msgpack.ExtType(part.code, struct.pack(">III", 0, start, length) + header)
+
+        packed: bytes = msgpack.packb(message, default=reference)
+        return packed, parts
+
+    packed, parts = pack()  # the map's length does not depend on the starts
+    end = 5 + len(packed)
+    for part in parts:
+        end += -end % 8
+        starts.append(end)
+        end += len(part.raw)
+    packed, _ = pack()
+    body = bytearray(b"\xc1" + struct.pack(">I", len(packed)) + packed)
+    for part, start in zip(parts, starts):
+        body += bytes(start - len(body)) + part.raw
+    return bytes(body), starts
 
 
 # ---------------------------------------------------------------------------
