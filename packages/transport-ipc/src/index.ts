@@ -1,8 +1,9 @@
 /**
  * @remotemedia/transport-ipc: runs Python nodes (manifest nodes, serialized
  * instances and live Python objects) in `python -m remotemedia.worker`
- * subprocesses, speaking length-prefixed msgpack frames over dedicated pipes.
- * Selected by the transport name `ipc`.
+ * subprocesses, speaking length-prefixed msgpack frames over a dedicated
+ * pipe (requests) and Unix socket (replies). Selected by the transport name
+ * `ipc`.
  *
  * @since 0.1.0
  */
