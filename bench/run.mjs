@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { fmt, pair } from "./stats.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes("--quick")
@@ -15,18 +16,6 @@ const runJson = (script, args, nodeArgs = []) => {
   })
   return JSON.parse(out.trim().split("\n").at(-1))
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-/** Runs `a` and `b` alternately `k` times each (so drift on this shared machine hits both alike); medians. */
-const pair = (k, a, b) => {
-  const as = []
-  const bs = []
-  for (let i = 0; i < k; i++) {
-    as.push(a())
-    bs.push(b())
-  }
-  return [median(as), median(bs)]
-}
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`)
 const rows = []
 const row = (name, ours, anchor, ratio, target, ok) => {
   rows.push({ name, ours, anchor, ratio, target, ok })

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { fmt, pair as alternate } from "../stats.mjs"
 import { python } from "./cases/common.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -22,6 +23,7 @@ const quick = process.argv.includes("--quick")
 const modeArg = process.argv.includes("--mode") ? process.argv[process.argv.indexOf("--mode") + 1] : "both"
 const modes = modeArg === "both" ? ["pinned", "unpinned"] : [modeArg]
 const runs = quick ? 2 : 5
+const pair = (a, b) => alternate(runs, a, b)
 const env = { ...process.env, PYTHON_BIN: process.env.PYTHON_BIN ?? python }
 
 const runJson = (pinned, script, args) => {
@@ -30,18 +32,6 @@ const runJson = (pinned, script, args) => {
   const out = execFileSync(cmd, argv, { cwd: here, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 })
   return JSON.parse(out.trim().split("\n").at(-1)).ns
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-/** Runs `a` and `b` alternately `runs` times each; their medians. */
-const pair = (a, b) => {
-  const as = []
-  const bs = []
-  for (let i = 0; i < runs; i++) {
-    as.push(a())
-    bs.push(b())
-  }
-  return [median(as), median(bs)]
-}
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`)
 const results = []
 const row = (mode, name, ours, anchorName, anchor, ratio, target, ok) => {
   results.push({ mode, name, ours, anchorName, anchor, ratio, target, ok })

@@ -2,10 +2,12 @@
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Interpreter } from "@remotemedia/transport-ipc"
+import { median } from "../../stats.mjs"
+
+export { median }
 
 export const here = dirname(fileURLToPath(import.meta.url))
 export const python = process.env.PYTHON_BIN ?? Interpreter.findPython({}, process.env, join(here, "../../..")).python
-export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 export const now = () => process.hrtime.bigint()
 export const since = (t0) => Number(process.hrtime.bigint() - t0)
 /** Prints the case's result as the last stdout line (the runner parses it). */
