@@ -25,6 +25,23 @@ const jsFrames = (stack: string | undefined): string => {
 }
 
 /**
+ * A Python exception as the Python side reports it (`runtime_host.error_record`,
+ * the worker protocol's `error` reply): class name, module, `str(exc)` and the
+ * formatted traceback, plus the index of the failing item when there is one.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ErrorRecord {
+  readonly type: string
+  readonly module?: string | null | undefined
+  readonly message: string
+  readonly traceback: string
+  readonly index?: number | null | undefined
+}
+
+
+/**
  * Python code raised. `pyType` is the exception class (`ValueError`),
  * `pyModule` its module (`builtins`), `pyMessage` is `str(exception)` and
  * `traceback` the full formatted traceback (chained causes included). The
@@ -51,6 +68,19 @@ export class PythonError extends Schema.TaggedError<PythonError>()("PythonError"
 
   override get message(): string {
     return `${this.pyType}: ${this.pyMessage}`
+  }
+
+  /**
+   * The record as a `PythonError`, so every transport reports Python
+   * failures in one shape (a record without a module names a builtin).
+   */
+  static fromRecord(record: ErrorRecord): PythonError {
+    return new PythonError({
+      pyType: record.type,
+      pyModule: record.module ?? "builtins",
+      pyMessage: record.message,
+      traceback: record.traceback
+    })
   }
 
   /** Prints the Python traceback (Node's `util.inspect`, `console.log`). */

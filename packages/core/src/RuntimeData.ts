@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import { Schema } from "effect"
 
 /**
  * The element types a `Tensor` can hold, named as numpy names them.
@@ -242,3 +243,83 @@ export type RuntimeData =
   | OpaqueValue
   | ReadonlyArray<RuntimeData>
   | { readonly [key: string]: RuntimeData }
+
+/**
+ * The deepest nesting of arrays and objects a value may have: deeper data
+ * cannot be encoded for Python (its own recursion limit is 1,000 too).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const MAX_DEPTH = 1_000
+
+/**
+ * A value that cannot cross to another runtime: it refers back to itself
+ * (`reason: "cycle"`, `path` names the reference and `target` what it points
+ * back to) or is nested deeper than {@link MAX_DEPTH} (`reason: "depth"`,
+ * `path` shortened to its first and last steps).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class InvalidRuntimeData extends Schema.TaggedError<InvalidRuntimeData>()("InvalidRuntimeData", {
+  reason: Schema.Literals(["cycle", "depth"]),
+  path: Schema.String,
+  target: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return this.reason === "cycle"
+      ? `cyclic data: ${this.path} refers back to ${this.target ?? "an enclosing value"} (a cycle cannot be encoded)`
+      : `data nested more than ${MAX_DEPTH} levels deep, at ${this.path}`
+  }
+}
+
+const identifier = /^[A-Za-z_$][\w$]*$/
+
+const step = (key: string | number): string =>
+  typeof key === "number" ? `[${key}]` : identifier.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
+
+/** The path, with the middle of a long one elided. */
+const pathOf = (root: string, steps: ReadonlyArray<string>, keep = 4): string =>
+  steps.length <= 2 * keep
+    ? root + steps.join("")
+    : `${root}${steps.slice(0, keep).join("")}…(${steps.length - 2 * keep} more levels)…${steps.slice(-keep).join("")}`
+
+const isContainer = (value: unknown): value is object =>
+  Array.isArray(value) || (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype)
+
+/**
+ * Checks that a value can be encoded for another runtime: no cycles among its
+ * arrays and plain objects (shared, non-cyclic references are fine) and no
+ * nesting deeper than {@link MAX_DEPTH}. Returns the problem, naming where it
+ * is below `root`, or `undefined`. Transports call it when encoding a value
+ * failed, to say why.
+ *
+ * @category validation
+ * @since 0.1.0
+ */
+export const checkShape = (value: unknown, root = "item"): InvalidRuntimeData | undefined => {
+  const ancestors: Array<object> = []
+  const steps: Array<string> = []
+  const visit = (current: unknown): InvalidRuntimeData | undefined => {
+    if (!isContainer(current)) return undefined
+    const seen = ancestors.indexOf(current)
+    if (seen !== -1) {
+      return new InvalidRuntimeData({ reason: "cycle", path: pathOf(root, steps), target: pathOf(root, steps.slice(0, seen)) })
+    }
+    if (ancestors.length >= MAX_DEPTH) return new InvalidRuntimeData({ reason: "depth", path: pathOf(root, steps) })
+    ancestors.push(current)
+    const entries: Iterable<readonly [string | number, unknown]> = Array.isArray(current)
+      ? current.entries()
+      : Object.entries(current)
+    for (const [key, child] of entries) {
+      steps.push(step(key))
+      const problem = visit(child)
+      steps.pop()
+      if (problem !== undefined) return problem
+    }
+    ancestors.pop()
+    return undefined
+  }
+  return visit(value)
+}

@@ -26,5 +26,5 @@ export {
   NodeProcessError,
   TransportUnavailable
 } from "./PipelineError.js"
-export { PythonError } from "./PythonError.js"
-export { Audio, Tensor, VideoFrame } from "./RuntimeData.js"
+export { type ErrorRecord, PythonError } from "./PythonError.js"
+export { Audio, InvalidRuntimeData, Tensor, VideoFrame } from "./RuntimeData.js"

@@ -33,3 +33,14 @@ describe("PythonError", () => {
       assert.strictEqual(decoded._tag, "PythonError")
     }))
 })
+
+describe("PythonError.fromRecord", () => {
+  it("keeps every field of the record and defaults the module to builtins", () => {
+    const e = PythonError.fromRecord({ type: "ValueError", message: "bad", traceback: "Traceback ...\nValueError: bad\n", index: 3 })
+    assert.strictEqual(e.pyType, "ValueError")
+    assert.strictEqual(e.pyModule, "builtins")
+    assert.strictEqual(e.message, "ValueError: bad")
+    assert.include(e.stack, "Traceback ...")
+    assert.strictEqual(PythonError.fromRecord({ type: "E", module: "m", message: "", traceback: "" }).pyModule, "m")
+  })
+})

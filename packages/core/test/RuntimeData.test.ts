@@ -200,3 +200,37 @@ describe("VideoFrame", () => {
       assert.strictEqual(err.message, "Unknown pixel format 'cmyk'")
     }))
 })
+
+describe("checkShape", () => {
+  it("names a cycle and what it points back to", () => {
+    const a: { x: Array<unknown> } = { x: [1] }
+    a.x.push(a)
+    const problem = RuntimeData.checkShape(a)
+    assert.strictEqual(problem?.reason, "cycle")
+    assert.strictEqual(problem?.path, "item.x[1]")
+    assert.strictEqual(problem?.target, "item")
+    assert.include(problem?.message, "cycle")
+    assert.include(problem?.message, "item.x[1] refers back to item")
+  })
+
+  it("accepts shared references that are not cycles, and media values as leaves", () => {
+    const shared = { n: 1 }
+    assert.isUndefined(RuntimeData.checkShape({ a: shared, b: [shared, shared], audio: new Audio(new Float32Array(4), 16_000) }))
+  })
+
+  it("shortens the path of over-deep data", () => {
+    let deep: unknown = 0
+    for (let i = 0; i < 5_000; i++) deep = [deep]
+    const problem = RuntimeData.checkShape(deep, "items[2]")
+    assert.strictEqual(problem?.reason, "depth")
+    assert.isBelow(problem!.message.length, 120)
+    assert.include(problem?.message, `more than ${RuntimeData.MAX_DEPTH} levels deep`)
+    assert.include(problem?.path, `items[2][0][0][0][0]…(${RuntimeData.MAX_DEPTH - 8} more levels)…[0][0][0][0]`)
+  })
+
+  it("quotes keys that are not identifiers", () => {
+    const o: Record<string, unknown> = {}
+    o["a key"] = { back: o }
+    assert.strictEqual(RuntimeData.checkShape(o)?.path, `item["a key"].back`)
+  })
+})
