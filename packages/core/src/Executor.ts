@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { type Cause, Context, Effect, Layer, Option, Pull, Queue, type Scope, Stream } from "effect"
+import { keepAlive } from "./internal/keepAlive.js"
 import { Collector, type PipelineMetrics } from "./Metrics.js"
 import { isTsNode, type NodeRef, type TsNode } from "./NodeRef.js"
 import { normalize, type Pipeline, type PipelineNode } from "./Pipeline.js"
@@ -232,7 +233,7 @@ const withPipeline = <E, A, E2>(
   options: ExecuteOptions,
   use: (stream: Stream.Stream<RuntimeData, E | PipelineError>, collector: Collector | undefined) => Effect.Effect<A, E2>
 ): Effect.Effect<A, E | E2 | PipelineError> =>
-  Effect.gen(function*() {
+  keepAlive(Effect.gen(function*() {
     const pipeline = yield* normalize(pipelineInput, { name: options.name })
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.metrics === true || options.onMetrics ? new Collector(pipeline.name) : undefined
@@ -246,7 +247,7 @@ const withPipeline = <E, A, E2>(
     )
     if (cleanupErrors.length > 0) return yield* cleanupErrors[0]!
     return result
-  })
+  }))
 
 /**
  * Caller input as a stream. Lazy iterables are read a queue's worth at a
@@ -329,7 +330,8 @@ const collectRun = (pipeline: unknown, input: Input<never>, options: ExecuteOpti
  * Streams items through the pipeline as they arrive. Nodes are initialized
  * when the stream starts and cleaned up when it ends, fails or is
  * interrupted. Without `items`, runs like `executePipeline`. Metrics are
- * delivered through `onMetrics`.
+ * delivered through `onMetrics`. While the consumer waits for the next
+ * items the process is kept alive; an idle, unconsumed stream never keeps it.
  *
  * @category execution
  * @since 0.1.0
@@ -340,7 +342,7 @@ export const streamPipeline = <E = never>(
   options: ExecuteOptions = {}
 ): Stream.Stream<RuntimeData, E | PipelineError> => {
   const input: Input<E> = items === undefined ? { _tag: "None" } : { _tag: "Stream", items }
-  return Stream.unwrap(Effect.gen(function*() {
+  const run = Stream.unwrap(Effect.gen(function*() {
     const pipelineValue = yield* normalize(pipeline, { name: options.name })
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.onMetrics ? new Collector(pipelineValue.name) : undefined
@@ -350,4 +352,5 @@ export const streamPipeline = <E = never>(
       Stream.fromEffectDrain(Effect.suspend(() => cleanupErrors.length > 0 ? Effect.fail(cleanupErrors[0]!) : Effect.void))
     ).pipe(Stream.ensuring(Effect.sync(() => collector && options.onMetrics?.(collector.summary()))))
   }))
+  return Stream.transformPull(run, (pull) => Effect.succeed(keepAlive(pull)))
 }
