@@ -8,7 +8,8 @@
  *
  * Lifecycle is observed through log files the fixture nodes write (so it is
  * visible whichever process runs them); scenarios that look at the caller's
- * own Python objects afterwards run only for transports that share them.
+ * own Python objects afterwards run only for transports that share them
+ * (elsewhere they are reported as skipped).
  *
  * The transport under test (or a package it imports) must register the
  * input resolver that turns Python object handles into node references.
@@ -57,12 +58,13 @@ export interface SuiteOptions {
 export type Body = (fx: Fixtures) => Effect.Effect<void, unknown, Transport.Transport>
 
 /**
- * Registers one scenario.
+ * Registers one scenario; one that `requires` a capability the transport
+ * lacks is registered as skipped, so the report shows it.
  *
  * @category models
  * @since 0.1.0
  */
-export type Register = (title: string, body: Body) => void
+export type Register = (title: string, body: Body, requires?: ReadonlyArray<keyof Capabilities>) => void
 
 /**
  * Registers the conformance scenarios for a transport.
@@ -77,8 +79,8 @@ export const transportSuite = (
   options: SuiteOptions = {}
 ): void => {
   const timeout = options.timeout ?? 30_000
-  const test: Register = (title, body) =>
-    it.effect(
+  const test: Register = (title, body, requires = []) =>
+    it.effect.skipIf(requires.some((capability) => !capabilities[capability]))(
       title,
       () =>
         Effect.gen(function*() {
