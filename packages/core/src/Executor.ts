@@ -17,7 +17,8 @@ import {
   InvalidPipelineInput,
   type NodeCleanupError,
   type NodeProcessError,
-  type PipelineError
+  type PipelineError,
+  TransportUnavailable
 } from "./PipelineError.js"
 import type { RuntimeData } from "./RuntimeData.js"
 import { PartialBatch, type Stage, type TransformStage, Transport } from "./Transport.js"
@@ -85,13 +86,38 @@ const groupNodes = (nodes: ReadonlyArray<PipelineNode>): ReadonlyArray<Group> =>
   return groups
 }
 
+const describe = (value: unknown): string =>
+  value === null ? "null" : typeof value === "object" ? `an object (${value.constructor?.name ?? "no prototype"})` : `a ${typeof value}`
+
+/** Checks the `transport` option: a name, a transport service, or absent. */
+const transportOption = (
+  transport: unknown
+): Effect.Effect<string | Transport["Service"] | undefined, TransportUnavailable> => {
+  if (transport === undefined || typeof transport === "string") return Effect.succeed(transport)
+  const service = transport as Partial<Transport["Service"]> | null
+  if (typeof service === "object" && service !== null && typeof service.name === "string" && typeof service.load === "function") {
+    return Effect.succeed(service as Transport["Service"])
+  }
+  const promise = typeof (transport as { then?: unknown } | null)?.then === "function"
+  return Effect.fail(
+    new TransportUnavailable({
+      transport: promise ? "(a Promise)" : `(${describe(transport)})`,
+      packageName: "",
+      detail: promise
+        ? "the 'transport' option is a Promise: await the transport package's create() and pass the service it resolves to"
+        : `the 'transport' option must be a transport name such as "ipc" or a transport service (what a transport package's create() resolves to), got ${describe(transport)}`
+    })
+  )
+}
+
 /** The transport: one provided by the caller's context, else the selected package's layer. */
 const acquireTransport = (options: ExecuteOptions) =>
   Effect.gen(function*() {
     const provided = yield* Effect.serviceOption(Transport)
     if (Option.isSome(provided)) return provided.value
-    if (typeof options.transport === "object") return options.transport
-    const selection = yield* TransportSelection.select({ ...options, transport: options.transport })
+    const option = yield* transportOption(options.transport)
+    if (typeof option === "object") return option
+    const selection = yield* TransportSelection.select({ ...options, transport: option })
     const layer = yield* TransportSelection.load(selection)
     const context = yield* Layer.build(layer)
     return Context.get(context, Transport)
@@ -99,6 +125,7 @@ const acquireTransport = (options: ExecuteOptions) =>
 
 const loadStages = (pipeline: Pipeline, options: ExecuteOptions, report: (e: NodeCleanupError) => void) =>
   Effect.gen(function*() {
+    yield* transportOption(options.transport) // a bad option fails even when no Python node needs a transport
     const stages: Array<Stage> = []
     let transport: Transport["Service"] | undefined
     for (const group of groupNodes(pipeline.nodes)) {

@@ -319,6 +319,31 @@ describe("Executor with a Transport", () => {
       assert.deepStrictEqual(out, [7])
     }))
 
+  it.effect("a transport option that is neither a name nor a service is rejected saying so", () =>
+    Effect.gen(function*() {
+      const service = yield* Effect.provide(
+        Effect.gen(function*() {
+          return yield* Transport.Transport
+        }),
+        recordingTransport([], [])
+      )
+      const pending = Promise.resolve(service)
+      const error = yield* Effect.flip(
+        Executor.executePipelineWithInput([NodeRef.manifestNode("m", "PassThroughNode")], ["x"], {
+          transport: pending as unknown as Transport.Transport["Service"]
+        })
+      )
+      assert.strictEqual(error._tag, "TransportUnavailable")
+      assert.include(error.message, "the 'transport' option is a Promise: await the transport package's create()")
+      const other = yield* Effect.flip(
+        Executor.executePipelineWithInput([{ process: (x: number) => x }], [1], {
+          transport: { name: 3 } as unknown as Transport.Transport["Service"]
+        })
+      )
+      assert.include(other.message, "must be a transport name such as \"ipc\" or a transport service")
+      assert.include(other.message, "got an object (Object)")
+    }))
+
   it.effect("without a provided transport, the selected package must be installed", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
