@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect, type Scope, type Stream } from "effect"
+import { Context, Effect, Option, type Scope, Stream } from "effect"
 import type { PipelineNode } from "./Pipeline.js"
 import type { NodeCleanupError, NodeInitializeError, NodeProcessError } from "./PipelineError.js"
 import type { RuntimeData } from "./RuntimeData.js"
@@ -58,6 +58,94 @@ export interface TransformStage {
     items: ReadonlyArray<RuntimeData>,
     context: ProcessContext
   ) => Effect.Effect<ReadonlyArray<RuntimeData>, NodeProcessError | PartialBatch>
+}
+
+/**
+ * A batch's outcome as a stage returns it: the outputs, or the failure —
+ * as a `PartialBatch` when items before the failing one produced outputs.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const batchResult = (
+  outputs: ReadonlyArray<RuntimeData>,
+  error: NodeProcessError | undefined
+): Effect.Effect<ReadonlyArray<RuntimeData>, NodeProcessError | PartialBatch> =>
+  error === undefined ? Effect.succeed(outputs) : Effect.fail(outputs.length > 0 ? new PartialBatch(outputs, error) : error)
+
+/**
+ * How a source hands over its items: at most `maxItems` per call, and a call
+ * returns early once `maxWaitMs` have passed and it has items (a slow live
+ * source hands over each item as it comes, a fast one fills whole chunks).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SourceChunk {
+  readonly maxItems: number
+  readonly maxWaitMs: number
+}
+
+/**
+ * The defaults every transport uses (the Python side's are the same:
+ * `remotemedia.runtime_host.SOURCE_CHUNK`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const SourceChunkDefaults: SourceChunk = { maxItems: 64, maxWaitMs: 5 }
+
+/**
+ * A transport's source options over the defaults.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const sourceChunk = (options: {
+  readonly sourceChunkSize?: number | undefined
+  readonly sourceMaxWaitMs?: number | undefined
+}): SourceChunk => ({
+  maxItems: options.sourceChunkSize ?? SourceChunkDefaults.maxItems,
+  maxWaitMs: options.sourceMaxWaitMs ?? SourceChunkDefaults.maxWaitMs
+})
+
+/**
+ * One call's worth of a source's items: whether the source is exhausted, and
+ * the failure that ended it after `items` (which still flow first).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SourcePage {
+  readonly items: ReadonlyArray<RuntimeData>
+  readonly done: boolean
+  readonly error?: NodeProcessError | undefined
+}
+
+/**
+ * A source's items as a stream of pages: `pull(produced)` (how many items
+ * came before) is called until a page is done; a page that carries a failure
+ * emits its items, then the stream fails with it.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const pagedSource = <E, R>(
+  pull: (produced: number) => Effect.Effect<SourcePage, E, R>
+): Stream.Stream<RuntimeData, E | NodeProcessError, R> => {
+  type State = { readonly produced: number; readonly failed?: NodeProcessError | undefined }
+  return Stream.paginate<State, RuntimeData, E | NodeProcessError, R>({ produced: 0 }, (state) =>
+    state.failed !== undefined
+      ? Effect.fail(state.failed)
+      : Effect.map(pull(state.produced), (page) => {
+        const produced = state.produced + page.items.length
+        const next: Option.Option<State> = page.error !== undefined
+          ? Option.some({ produced, failed: page.error })
+          : page.done
+          ? Option.none()
+          : Option.some({ produced })
+        return [page.items, next] as const
+      }))
 }
 
 /**
