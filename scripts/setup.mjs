@@ -3,8 +3,8 @@
 // Plain Node (no dependencies), idempotent, and quick when nothing changed.
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -23,6 +23,31 @@ const installed = join(root, "node_modules", ".package-lock.json")
 if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
   log("installing npm packages")
   run("npm", existsSync(lock) && process.env.CI ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"])
+}
+
+// 1b. Which Node runs the tools. vitest 5 and tsup 9 need Node ^22.18 || ^24.11 || >=26. A system Node that fits is used
+// as it is; elsewhere the pinned runner (the optional, platform-matched `node-<os>-<cpu>` package, linked by npm as
+// node_modules/.bin/node, which npm scripts find first on PATH) runs them.
+const fits = (version) => {
+  const [major, minor] = version.split(".").map(Number)
+  return (major === 22 && minor >= 18) || (major === 24 && minor >= 11) || major >= 26
+}
+const binDir = join(root, "node_modules", ".bin")
+const runnerLink = join(binDir, "node")
+const systemNode = (process.env.PATH ?? "").split(":").filter((dir) => dir !== "" && resolve(dir) !== binDir)
+  .map((dir) => join(dir, "node")).find((file) => existsSync(file))
+const systemVersion = systemNode === undefined
+  ? undefined
+  : execFileSync(systemNode, ["-p", "process.versions.node"], { encoding: "utf8" }).trim()
+if (systemVersion !== undefined && fits(systemVersion)) {
+  if (existsSync(runnerLink)) {
+    rmSync(runnerLink)
+    log(`using the system Node ${systemVersion} (${systemNode}); the pinned runner is not needed`)
+  }
+} else if (!existsSync(runnerLink) || !fits(execFileSync(runnerLink, ["-p", "process.versions.node"], { encoding: "utf8" }).trim())) {
+  log(`Node ${systemVersion ?? "(none on PATH)"} is too old for the tools (they need ^22.18 || ^24.11 || >=26) and no pinned ` +
+    `runner exists for ${process.platform}-${process.arch}: install a newer Node and run the command again`)
+  process.exit(1)
 }
 
 // 2. The Python venv (python/.venv) with the remotemedia package and its dev tools.
