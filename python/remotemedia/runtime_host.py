@@ -19,6 +19,15 @@ message, formatted traceback without the host's own frames, item index), next
 to the outputs produced before the failure. Errors in the host's inputs (an
 unknown node type, bad bytes) do raise.
 
+A caller may pass a cancellation flag to :func:`process_batch`,
+:func:`process_batch_timed` and :func:`next_chunk`: any object with an
+``is_set()`` method, such as :class:`threading.Event` or the bridge's
+``CancelToken`` (which the JavaScript side sets without waiting for this
+thread). It is checked before each item, so a cancelled call returns after
+the item in progress, with the outputs so far and a :class:`Cancelled`
+record (see :func:`is_cancelled`); an item's async work is always awaited
+to its end first, so nothing is left pending on the loop.
+
 Async code runs on one event loop owned by the host, created on first use (asyncio
 itself is only imported then) and reused by every call, always driven from the
 calling thread: a node's ``initialize``, ``process`` and ``cleanup`` all run on
@@ -35,7 +44,7 @@ import traceback
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
 
 from .data import Audio, VideoFrame
 from .node import Node
@@ -48,6 +57,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchResult",
+    "CancelFlag",
+    "Cancelled",
     "ChunkResult",
     "ErrorRecord",
     "NodeInfo",
@@ -61,6 +72,7 @@ __all__ = [
     "deserialize_instance",
     "error_record",
     "initialize",
+    "is_cancelled",
     "next_chunk",
     "process_batch",
     "process_batch_timed",
@@ -118,6 +130,42 @@ def error_record(exc: BaseException, index: int | None = None) -> ErrorRecord:
         "traceback": _format_traceback(exc),
         "index": index,
     }
+
+
+# ---------------------------------------------------------------------------
+# CANCELLATION
+#
+# The caller's flag is polled before each item: one bound-method call, no
+# lock. A cancelled call is not a failure of the node; its record says
+# ``Cancelled`` and names the first item that did not run.
+# ---------------------------------------------------------------------------
+
+
+class CancelFlag(Protocol):
+    """What a caller passes to stop a call early (``threading.Event`` fits)."""
+
+    def is_set(self) -> bool:
+        """True once the caller gave up on the call."""
+        ...
+
+
+class Cancelled(Exception):
+    """The caller cancelled the call; its record's index is the first item not processed."""
+
+
+def _cancelled(index: int) -> ErrorRecord:
+    return {
+        "type": Cancelled.__qualname__,
+        "module": Cancelled.__module__,
+        "message": f"cancelled by the caller before item {index}",
+        "traceback": "",
+        "index": index,
+    }
+
+
+def is_cancelled(record: ErrorRecord | None) -> bool:
+    """True when ``record`` says the call was cancelled (rather than the node failing)."""
+    return record is not None and record["type"] == "Cancelled" and record["module"] == __name__
 
 
 # ---------------------------------------------------------------------------
@@ -375,18 +423,29 @@ class RuntimeHost:
 
     # -- processing ---------------------------------------------------------
 
-    def process_batch(self, node: Any, items: Sequence[Any], first_index: int = 0) -> BatchResult:
+    def process_batch(
+        self,
+        node: Any,
+        items: Sequence[Any],
+        first_index: int = 0,
+        cancel: CancelFlag | None = None,
+    ) -> BatchResult:
         """Run ``node.process`` on each item in order; return the outputs and the failure, if any.
 
         ``first_index`` is the index of ``items[0]`` among all items the node
-        received; a failure's record carries the failing item's index.
+        received; a failure's record carries the failing item's index. Once
+        ``cancel`` is set, the batch stops before its next item with a
+        :class:`Cancelled` record.
         """
         process = node.process
+        is_set = None if cancel is None else cancel.is_set
         out: list[Any] = []
         append = out.append
         index = 0
         try:
             for index, item in enumerate(items):
+                if is_set is not None and is_set():
+                    return out, _cancelled(first_index + index)
                 result = process(item)
                 if result is None:
                     continue
@@ -395,7 +454,9 @@ class RuntimeHost:
                     continue
                 pending = _collect(result, append)
                 if pending is not None:
-                    return self._run(self._finish(process, items, index, pending, out, first_index))
+                    return self._run(
+                        self._finish(process, items, index, pending, out, first_index, is_set)
+                    )
         except Exception as exc:
             return out, error_record(exc, first_index + index)
         return out, None
@@ -408,13 +469,20 @@ class RuntimeHost:
         pending: _Pending,
         out: list[Any],
         first_index: int,
+        is_set: Callable[[], bool] | None,
     ) -> BatchResult:
-        """The rest of a batch once one item needed awaiting, all inside one loop run."""
+        """The rest of a batch once one item needed awaiting, all inside one loop run.
+
+        The item in progress is awaited to its end before the cancellation
+        check, so a cancelled batch leaves no coroutine behind.
+        """
         append = out.append
         index = start
         try:
             await pending
             for index in range(start + 1, len(items)):
+                if is_set is not None and is_set():
+                    return out, _cancelled(first_index + index)
                 more = _collect(process(items[index]), append)
                 if more is not None:
                     await more
@@ -423,12 +491,20 @@ class RuntimeHost:
         return out, None
 
     def process_batch_timed(
-        self, node: Any, items: Sequence[Any], first_index: int = 0
+        self,
+        node: Any,
+        items: Sequence[Any],
+        first_index: int = 0,
+        cancel: CancelFlag | None = None,
     ) -> tuple[list[Any], ErrorRecord | None, list[float]]:
-        """:meth:`process_batch` item by item, also returning each item's time in milliseconds."""
+        """:meth:`process_batch` item by item, also returning each processed item's time in
+        milliseconds."""
+        is_set = None if cancel is None else cancel.is_set
         out: list[Any] = []
         times: list[float] = []
         for offset, item in enumerate(items):
+            if is_set is not None and is_set():
+                return out, _cancelled(first_index + offset), times
             t0 = perf_counter()
             outputs, error = self.process_batch(node, (item,), first_index + offset)
             times.append((perf_counter() - t0) * 1000.0)
@@ -444,19 +520,29 @@ class RuntimeHost:
         return SourceCursor(node)
 
     def next_chunk(
-        self, cursor: SourceCursor, max_items: int = 64, max_wait: float = 0.005
+        self,
+        cursor: SourceCursor,
+        max_items: int = 64,
+        max_wait: float = 0.005,
+        cancel: CancelFlag | None = None,
     ) -> ChunkResult:
         """Pull up to ``max_items`` items from a source.
 
         Stops early once ``max_wait`` seconds have passed since the call began
         (checked after each item), so a slow live source hands over each item
-        as it comes while a fast one fills whole chunks.
+        as it comes while a fast one fills whole chunks. Once ``cancel`` is
+        set, it stops before pulling the next item with a :class:`Cancelled`
+        record; the source stays open (:meth:`close_source` closes it).
         """
         items: list[Any] = []
         if cursor.done:
             return items, True, None
+        is_set = None if cancel is None else cancel.is_set
+        if is_set is not None and is_set():
+            return items, False, _cancelled(cursor.produced)
         deadline = perf_counter() + max_wait
         limit = max(1, max_items)
+        stopped = False
         try:
             if not cursor.started:
                 cursor.started = True
@@ -466,10 +552,13 @@ class RuntimeHost:
                     items.append(value)
                     if len(items) >= limit or perf_counter() >= deadline:
                         break
+                    if is_set is not None and is_set():
+                        stopped = True
+                        break
                 else:
                     cursor.done = True
             elif cursor.asynchronous is not None:
-                failure = self._run(self._pull(cursor, items, limit, deadline))
+                stopped, failure = self._run(self._pull(cursor, items, limit, deadline, is_set))
                 if failure is not None:
                     raise failure
             else:
@@ -480,6 +569,8 @@ class RuntimeHost:
             cursor.produced += len(items)
             return items, True, record
         cursor.produced += len(items)
+        if stopped:
+            return items, False, _cancelled(cursor.produced)
         return items, cursor.done, None
 
     def _begin(self, cursor: SourceCursor, items: list[Any]) -> None:
@@ -500,8 +591,15 @@ class RuntimeHost:
             items.append(result)
 
     async def _pull(
-        self, cursor: SourceCursor, items: list[Any], limit: int, deadline: float
-    ) -> BaseException | None:
+        self,
+        cursor: SourceCursor,
+        items: list[Any],
+        limit: int,
+        deadline: float,
+        is_set: Callable[[], bool] | None,
+    ) -> tuple[bool, BaseException | None]:
+        """Items from an async source into ``items``; whether it stopped because the caller
+        cancelled, and the source's failure."""
         anext = cursor.asynchronous.__anext__
         try:
             while True:
@@ -509,12 +607,14 @@ class RuntimeHost:
                     value = await anext()
                 except StopAsyncIteration:
                     cursor.done = True
-                    return None
+                    return False, None
                 items.append(value)
                 if len(items) >= limit or perf_counter() >= deadline:
-                    return None
+                    return False, None
+                if is_set is not None and is_set():
+                    return True, None
         except Exception as exc:
-            return exc
+            return False, exc
 
     def close_source(self, cursor: SourceCursor) -> ErrorRecord | None:
         """Stop a source early: close its generator so its ``finally`` blocks run."""

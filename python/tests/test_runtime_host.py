@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -28,6 +30,7 @@ from remotemedia.runtime_host import (
     describe_node,
     deserialize_instance,
     error_record,
+    is_cancelled,
     resolve_input,
     validate_node,
 )
@@ -597,6 +600,174 @@ class TestSources:
         assert host.next_chunk(cursor, 1, PATIENT)[0] == [1]
         error = host.close_source(cursor)
         assert error is not None and error["message"] == "finally failed"
+
+
+# ---------------------------------------------------------------------------
+# Cancellation
+# ---------------------------------------------------------------------------
+
+
+class CancelsAt(Node):
+    """Sets ``flag`` while processing item ``at`` (as a caller giving up mid-batch would)."""
+
+    def __init__(self, flag: threading.Event, at: int, asynchronous: bool = False) -> None:
+        super().__init__()
+        self.flag = flag
+        self.at = at
+        self.asynchronous = asynchronous
+        self.seen: list[int] = []
+
+    def process(self, data: Any) -> Any:
+        self.seen.append(data)
+        if data == self.at:
+            self.flag.set()
+        return _coro(data * 10) if self.asynchronous else data * 10
+
+
+class CancelsSource(Node):
+    """Yields 0, 1, ... and sets ``flag`` when it yields ``at``."""
+
+    is_source = True
+
+    def __init__(self, flag: threading.Event, at: int, asynchronous: bool = False) -> None:
+        super().__init__()
+        self.flag = flag
+        self.at = at
+        self.asynchronous = asynchronous
+        self.closed = False
+
+    def process(self) -> Any:  # type: ignore[override]
+        return self._agen() if self.asynchronous else self._gen()
+
+    def _gen(self) -> Iterator[int]:
+        try:
+            for i in range(100):
+                if i == self.at:
+                    self.flag.set()
+                yield i
+        finally:
+            self.closed = True
+
+    async def _agen(self) -> AsyncIterator[int]:
+        try:
+            for i in range(100):
+                if i == self.at:
+                    self.flag.set()
+                await asyncio.sleep(0)
+                yield i
+        finally:
+            self.closed = True
+
+
+class TestCancellation:
+    def test_a_batch_stops_before_the_item_after_the_cancel(self, host: RuntimeHost) -> None:
+        flag = threading.Event()
+        node = CancelsAt(flag, at=2)
+        outputs, error = host.process_batch(node, [0, 1, 2, 3, 4], 10, flag)
+        assert outputs == [0, 10, 20] and node.seen == [0, 1, 2]
+        assert is_cancelled(error)
+        assert error is not None and error["index"] == 13 and error["type"] == "Cancelled"
+        assert error["module"] == "remotemedia.runtime_host"
+
+    def test_a_flag_set_before_the_call_runs_nothing(self, host: RuntimeHost) -> None:
+        flag = threading.Event()
+        flag.set()
+        node = CancelsAt(flag, at=-1)
+        outputs, error = host.process_batch(node, [0, 1], 5, flag)
+        assert outputs == [] and node.seen == []
+        assert is_cancelled(error) and error is not None and error["index"] == 5
+
+    def test_an_unset_flag_changes_nothing(self, host: RuntimeHost) -> None:
+        flag = threading.Event()
+        assert host.process_batch(fx.FixtureExpand(), [1, 2], 0, flag) == ([10, 20, 21], None)
+        assert host.process_batch(fx.FixtureAsyncScale(factor=3), [1, 2], 0, flag) == ([3, 6], None)
+
+    def test_another_thread_stops_a_slow_batch_after_the_item_in_progress(
+        self, host: RuntimeHost
+    ) -> None:
+        flag = threading.Event()
+        threading.Timer(0.05, flag.set).start()
+        t0 = time.perf_counter()
+        slow = Returns(lambda x: time.sleep(0.02) or x)
+        outputs, error = host.process_batch(slow, range(50), 0, flag)
+        elapsed = time.perf_counter() - t0
+        assert is_cancelled(error) and 2 <= len(outputs) <= 4
+        assert elapsed < 0.05 + 0.02 + 0.03, elapsed
+
+    def test_an_async_batch_awaits_the_item_in_progress_and_leaves_no_task(
+        self, host: RuntimeHost
+    ) -> None:
+        flag = threading.Event()
+        node = CancelsAt(flag, at=1, asynchronous=True)
+        outputs, error = host.process_batch(node, [0, 1, 2, 3], 0, flag)
+        assert outputs == [0, 10] and node.seen == [0, 1]
+        assert is_cancelled(error) and error is not None and error["index"] == 2
+        loop = host.loop
+        assert loop is not None and not loop.is_running()
+        assert asyncio.all_tasks(loop) == set()
+        gc.collect()  # a coroutine dropped un-awaited would warn now (warnings are errors here)
+        assert host.process_batch(fx.FixtureAsyncScale(factor=2), [4], 0, threading.Event()) == (
+            [8],
+            None,
+        )
+
+    def test_the_item_that_switches_a_batch_to_async_finishes_before_the_stop(
+        self, host: RuntimeHost
+    ) -> None:
+        flag = threading.Event()
+
+        def mixed(x: int) -> Any:
+            if x == 1:
+                flag.set()
+                return _coro(x)
+            return x
+
+        outputs, error = host.process_batch(Returns(mixed), [0, 1, 2], 0, flag)
+        assert outputs == [0, 1] and is_cancelled(error)
+        gc.collect()
+
+    def test_timed_batches_stop_and_time_only_the_items_processed(self, host: RuntimeHost) -> None:
+        flag = threading.Event()
+        outputs, error, times = host.process_batch_timed(CancelsAt(flag, at=1), [0, 1, 2], 3, flag)
+        assert outputs == [0, 10] and len(times) == 2
+        assert is_cancelled(error) and error is not None and error["index"] == 5
+
+    @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+    def test_a_source_stops_between_items_and_stays_open(
+        self, host: RuntimeHost, asynchronous: bool
+    ) -> None:
+        flag = threading.Event()
+        node = CancelsSource(flag, at=1, asynchronous=asynchronous)
+        cursor = host.start_source(node)
+        items, done, error = host.next_chunk(cursor, 64, PATIENT, flag)
+        assert (items, done) == ([0, 1], False)
+        assert is_cancelled(error) and error is not None and error["index"] == 2
+        assert host.next_chunk(cursor, 2, PATIENT) == ([2, 3], False, None)
+        assert host.close_source(cursor) is None and node.closed
+        if asynchronous:
+            assert host.loop is not None and asyncio.all_tasks(host.loop) == set()
+
+    def test_a_source_cancelled_before_its_first_chunk_is_not_started(
+        self, host: RuntimeHost
+    ) -> None:
+        flag = threading.Event()
+        flag.set()
+        node = fx.FixtureRangeSource(count=3)
+        cursor = host.start_source(node)
+        items, done, error = host.next_chunk(cursor, 64, PATIENT, flag)
+        assert (items, done) == ([], False) and is_cancelled(error)
+        assert not cursor.started and node.yielded == 0
+        assert host.close_source(cursor) is None
+
+    def test_node_failures_are_not_cancellations(self, host: RuntimeHost) -> None:
+        _, error = host.process_batch(fx.FixtureFailAt(fail_at=0), [1], 0, threading.Event())
+        assert error is not None and not is_cancelled(error)
+        assert not is_cancelled(None)
+
+        class Cancelled(Exception):  # a node's own exception, named alike
+            pass
+
+        assert not is_cancelled(error_record(Cancelled()))
 
 
 # ---------------------------------------------------------------------------
