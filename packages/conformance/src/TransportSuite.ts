@@ -90,7 +90,7 @@ export const transportSuite = (
       timeout
     )
   describe(`${name} transport conformance`, () => {
-    describe("stateful instances (FR-001, FR-002)", () => Scenarios.instances(test, capabilities))
+    describe("stateful instances (FR-001, FR-002)", () => Scenarios.instances(test))
     describe("chains and mixed pipelines (FR-003, FR-009)", () => Scenarios.mixed(test))
     describe("lifecycle", () => Scenarios.lifecycle(test, capabilities))
     describe("validation (FR-010)", () => Scenarios.validation(test, capabilities))
@@ -98,6 +98,6 @@ export const transportSuite = (
     describe("errors", () => Scenarios.errors(test, capabilities))
     describe("0..N outputs, generators and sources", () => Scenarios.outputs(test))
     describe("streaming", () => Scenarios.streaming(test, capabilities))
-    describe("data round trips", () => Scenarios.data(test, capabilities))
+    describe("data round trips", () => Scenarios.data(test))
   })
 }

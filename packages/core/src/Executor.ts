@@ -11,7 +11,7 @@
 import { type Cause, Context, Effect, Layer, Option, Pull, Queue, type Scope, Stream } from "effect"
 import { keepAlive } from "./internal/keepAlive.js"
 import { Collector, type PipelineMetrics } from "./Metrics.js"
-import { isTsNode, type NodeRef, type TsNode } from "./NodeRef.js"
+import { describeValue, isTsNode, type TsNode } from "./NodeRef.js"
 import { normalize, type Pipeline, type PipelineNode } from "./Pipeline.js"
 import {
   InvalidPipelineInput,
@@ -65,7 +65,7 @@ export interface RunResult {
 }
 
 type Group =
-  | { readonly _tag: "Ts"; readonly node: PipelineNode & { readonly ref: TsNode<any, any> } }
+  | { readonly _tag: "Ts"; readonly node: PipelineNode & { readonly ref: TsNode<unknown, unknown> } }
   | { readonly _tag: "Python"; readonly nodes: ReadonlyArray<PipelineNode> }
 
 /** Consecutive Python nodes go to the transport together; TS nodes run here. */
@@ -77,35 +77,32 @@ const groupNodes = (nodes: ReadonlyArray<PipelineNode>): ReadonlyArray<Group> =>
     run = []
   }
   for (const node of nodes) {
-    if (isTsNode(node.ref as NodeRef)) {
+    if (isTsNode(node.ref)) {
       flush()
-      groups.push({ _tag: "Ts", node: node as PipelineNode & { readonly ref: TsNode<any, any> } })
+      groups.push({ _tag: "Ts", node: node as PipelineNode & { readonly ref: TsNode<unknown, unknown> } })
     } else run.push(node)
   }
   flush()
   return groups
 }
 
-const describe = (value: unknown): string =>
-  value === null ? "null" : typeof value === "object" ? `an object (${value.constructor?.name ?? "no prototype"})` : `a ${typeof value}`
-
 /** Checks the `transport` option: a name, a transport service, or absent. */
 const transportOption = (
   transport: unknown
 ): Effect.Effect<string | Transport["Service"] | undefined, TransportUnavailable> => {
   if (transport === undefined || typeof transport === "string") return Effect.succeed(transport)
-  const service = transport as Partial<Transport["Service"]> | null
-  if (typeof service === "object" && service !== null && typeof service.name === "string" && typeof service.load === "function") {
-    return Effect.succeed(service as Transport["Service"])
+  const fields = typeof transport === "object" && transport !== null ? (transport as Record<string, unknown>) : {}
+  if (typeof fields["name"] === "string" && typeof fields["load"] === "function") {
+    return Effect.succeed(transport as Transport["Service"])
   }
-  const promise = typeof (transport as { then?: unknown } | null)?.then === "function"
+  const promise = typeof fields["then"] === "function"
   return Effect.fail(
     new TransportUnavailable({
-      transport: promise ? "(a Promise)" : `(${describe(transport)})`,
+      transport: promise ? "(a Promise)" : `(${describeValue(transport)})`,
       packageName: "",
       detail: promise
         ? "the 'transport' option is a Promise: await the transport package's create() and pass the service it resolves to"
-        : `the 'transport' option must be a transport name such as "ipc" or a transport service (what a transport package's create() resolves to), got ${describe(transport)}`
+        : `the 'transport' option must be a transport name such as "ipc" or a transport service (what a transport package's create() resolves to), got ${describeValue(transport)}`
     })
   )
 }
@@ -294,7 +291,7 @@ export function inputStream(
   options: ExecuteOptions = {}
 ): Stream.Stream<RuntimeData, unknown> {
   if (Stream.isStream(items)) return items
-  if (Array.isArray(items)) return Stream.fromArray(items)
+  if (Array.isArray(items)) return Stream.fromArray(items as ReadonlyArray<RuntimeData>)
   if (Symbol.asyncIterator in items) return Stream.fromAsyncIterable(items, (cause) => cause)
   return Stream.fromIterable(items, { chunkSize: Math.max(1, options.bufferSize ?? STREAM_BUFFER) })
 }

@@ -134,7 +134,7 @@ export interface TsNode<I = RuntimeData, O = RuntimeData> {
  * @category models
  * @since 0.1.0
  */
-export type NodeRef = ManifestNode | PythonInstance | SerializedInstance | TsNode<any, any>
+export type NodeRef = ManifestNode | PythonInstance | SerializedInstance | TsNode<unknown, unknown>
 
 const isObject = (u: unknown): u is Record<PropertyKey, unknown> => typeof u === "object" && u !== null
 
@@ -165,7 +165,7 @@ export const isSerializedInstance = (u: unknown): u is SerializedInstance =>
  * @category guards
  * @since 0.1.0
  */
-export const isTsNode = (u: unknown): u is TsNode<any, any> =>
+export const isTsNode = (u: unknown): u is TsNode<unknown, unknown> =>
   isObject(u) && typeof u["process"] === "function" && !isPythonInstance(u) && !("_tag" in u)
 
 /**
@@ -190,7 +190,7 @@ export const describeValue = (u: unknown): string => {
   if (isPythonInstance(u)) return `PythonInstance(${u.className})`
   if (typeof u === "function") return `function ${u.name || "(anonymous)"}`
   if (typeof u !== "object") return typeof u
-  const ctor = (u as object).constructor?.name
+  const ctor = (u).constructor?.name
   if (ctor && ctor !== "Object") return ctor
   const keys = Object.keys(u).slice(0, 4)
   return `Object{${keys.join(",")}${Object.keys(u).length > 4 ? ",…" : ""}}`

@@ -257,7 +257,7 @@ const expandNodes = (
         if (!isNodeId(id)) {
           return yield* new InvalidPipelineInput({
             summary: "Invalid pipeline node",
-            issues: [{ position: out.length, type: describeValue(item), reason: `node id '${id}' must match ^[a-zA-Z0-9_-]+$` }]
+            issues: [{ position: out.length, type: describeValue(item), reason: `node id '${item.id}' must match ^[a-zA-Z0-9_-]+$` }]
           })
         }
         out.push(manifestNode(id, node_type, params ?? {}, extra))

@@ -36,9 +36,12 @@ export interface ProcessContext {
  * @category models
  * @since 0.1.0
  */
-export class PartialBatch {
+export class PartialBatch extends Error {
   readonly _tag = "PartialBatch"
-  constructor(readonly outputs: ReadonlyArray<RuntimeData>, readonly error: NodeProcessError) {}
+  constructor(readonly outputs: ReadonlyArray<RuntimeData>, readonly error: NodeProcessError) {
+    super(`${error.message} (after ${outputs.length} output(s) of the batch)`)
+    this.name = "PartialBatch"
+  }
 }
 
 /**

@@ -59,7 +59,7 @@ const processError = (nodeId: string, itemIndex: number, cause: unknown) =>
   new NodeProcessError({ nodeId, itemIndex, cause })
 
 const runBatch = (
-  node: TsNode<any, any>,
+  node: TsNode<unknown, unknown>,
   nodeId: string,
   items: ReadonlyArray<RuntimeData>,
   ctx: ProcessContext
@@ -102,7 +102,7 @@ const failure = (out: ReadonlyArray<RuntimeData>, error: NodeProcessError): Node
 const toProcessError = (nodeId: string, fallbackIndex: number) => (e: unknown): NodeProcessError | PartialBatch =>
   e instanceof NodeProcessError || e instanceof PartialBatch ? e : processError(nodeId, fallbackIndex, e)
 
-const sourceItems = (node: TsNode<any, any>, nodeId: string): Stream.Stream<RuntimeData, NodeProcessError> =>
+const sourceItems = (node: TsNode<unknown, unknown>, nodeId: string): Stream.Stream<RuntimeData, NodeProcessError> =>
   Stream.suspend(() => {
     let produced = 0
     const onError = (cause: unknown) => processError(nodeId, produced, cause)
@@ -125,6 +125,8 @@ const sourceItems = (node: TsNode<any, any>, nodeId: string): Stream.Stream<Runt
       case "iterator": {
         const it = first.it
         return counted(Stream.fromAsyncIterable({
+          // An async wrapper so each item is its own step (interruptible), with the generator's errors mapped by onError.
+          // eslint-disable-next-line @typescript-eslint/require-await
           async *[Symbol.asyncIterator]() {
             for (let n = it.next(); !n.done; n = it.next()) yield n.value
           }
@@ -157,7 +159,7 @@ const collectAll = async (p: PromiseLike<unknown>): Promise<Array<RuntimeData>> 
  */
 export const load = (
   nodeId: string,
-  node: TsNode<any, any>,
+  node: TsNode<unknown, unknown>,
   reportCleanupError: CleanupReporter
 ): Effect.Effect<Stage, NodeInitializeError, Scope.Scope> =>
   Effect.acquireRelease(

@@ -183,8 +183,8 @@ describe("Executor.executePipelineWithInput", () => {
         }
       }]))
       assert.instanceOf(error, NodeProcessError)
-      assert.strictEqual((error as NodeProcessError).nodeId, "src")
-      assert.strictEqual((error as NodeProcessError).itemIndex, 2)
+      assert.strictEqual((error).nodeId, "src")
+      assert.strictEqual((error).itemIndex, 2)
       assert.include(error.message, "sensor unplugged")
     }))
 })
@@ -234,7 +234,7 @@ describe("Executor metrics", () => {
         { onMetrics: (m) => (seen = m), maxBatch: 1 }
       ))
       assert.isDefined(seen)
-      const fails = seen!.nodes.find((n) => n.nodeId === "fails")!
+      const fails = seen.nodes.find((n) => n.nodeId === "fails")!
       assert.strictEqual(fails.errors, 1)
       assert.strictEqual(fails.itemsOut, 2)
     }))
@@ -262,7 +262,7 @@ describe("Executor with a Transport", () => {
         ).pipe(Effect.as<ReadonlyArray<Transport.Stage>>([{
           _tag: "Transform",
           nodeIds: nodes.map((n) => n.id),
-          process: (items) => Effect.succeed(items.map((x) => `${x}|${nodes.map((n) => n.id).join("+")}`))
+          process: (items) => Effect.succeed(items.map((x) => `${String(x as string)}|${nodes.map((n) => n.id).join("+")}`))
         }]))
     })
 
@@ -341,7 +341,7 @@ describe("Executor with a Transport", () => {
         })
       )
       assert.include(other.message, "must be a transport name such as \"ipc\" or a transport service")
-      assert.include(other.message, "got an object (Object)")
+      assert.include(other.message, "got Object{name}")
     }))
 
   it.effect("without a provided transport, the selected package must be installed", () =>
@@ -426,7 +426,7 @@ describe("Executor errors", () => {
         [10, 20, 30, 40]
       ))
       assert.instanceOf(error, NodeProcessError)
-      const e = error as NodeProcessError
+      const e = error
       assert.strictEqual(e.nodeId, "picky")
       assert.strictEqual(e.itemIndex, 2)
       assert.strictEqual(e.cause, boom)
@@ -445,7 +445,7 @@ describe("Executor errors", () => {
         [1]
       ))
       assert.instanceOf(error, NodeInitializeError)
-      assert.strictEqual((error as NodeInitializeError).nodeId, "model")
+      assert.strictEqual((error).nodeId, "model")
       assert.include(error.message, "weights missing")
     }))
 })

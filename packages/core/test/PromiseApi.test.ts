@@ -13,7 +13,7 @@ import type { RuntimeData } from "../src/RuntimeData.js"
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** A TS node that counts its lifecycle calls. */
-const counted = (id: string, process: (x: any) => unknown = (x) => x, opts: { failInit?: boolean } = {}) => {
+const counted = (id: string, process: (x: never) => unknown = (x) => x, opts: { failInit?: boolean } = {}) => {
   const counts = { initialize: 0, process: 0, cleanup: 0 }
   return {
     counts,
@@ -23,7 +23,7 @@ const counted = (id: string, process: (x: any) => unknown = (x) => x, opts: { fa
         counts.initialize++
         if (opts.failInit) throw new Error(`${id} cannot start`)
       },
-      process: (x: any) => {
+      process: (x: never) => {
         counts.process++
         return process(x)
       },
@@ -62,7 +62,7 @@ describe("lifecycle", () => {
     const c = counted("c")
     const error = await rejection(executePipelineWithInput([a.node, b.node, c.node], [0, 1, 2, 3, 4, 5]))
     assert.instanceOf(error, NodeProcessError)
-    const e = error as NodeProcessError
+    const e = error
     assert.strictEqual(e.nodeId, "b")
     assert.strictEqual(e.itemIndex, 3)
     assert.instanceOf(e.cause, TypeError)
@@ -79,7 +79,7 @@ describe("lifecycle", () => {
     const c = counted("c")
     const error = await rejection(executePipelineWithInput([a.node, b.node, c.node], [1]))
     assert.instanceOf(error, NodeInitializeError)
-    assert.strictEqual((error as NodeInitializeError).nodeId, "b")
+    assert.strictEqual((error).nodeId, "b")
     assert.include((error as Error).message, "b cannot start")
     assert.deepStrictEqual(a.counts, { initialize: 1, process: 0, cleanup: 1 })
     assert.deepStrictEqual(b.counts, { initialize: 1, process: 0, cleanup: 0 })
@@ -101,7 +101,7 @@ describe("lifecycle", () => {
       executePipelineWithInput([a.node, b.node], endless() as unknown as Iterable<RuntimeData>, { signal: controller.signal })
     )
     assert.instanceOf(error, Error)
-    assert.strictEqual((error as Error).message, "user cancelled")
+    assert.strictEqual((error).message, "user cancelled")
     assert.deepStrictEqual([a.counts.initialize, a.counts.cleanup, b.counts.initialize, b.counts.cleanup], [1, 1, 1, 1])
   })
 
@@ -150,7 +150,7 @@ describe("lifecycle", () => {
     }
     const onlyCleanup = await rejection(executePipelineWithInput([bad], [1]))
     assert.instanceOf(onlyCleanup, NodeCleanupError)
-    assert.strictEqual((onlyCleanup as NodeCleanupError).nodeId, "leaky")
+    assert.strictEqual((onlyCleanup).nodeId, "leaky")
     const both = await rejection(executePipelineWithInput([bad], [-1]))
     assert.instanceOf(both, NodeProcessError)
   })

@@ -13,8 +13,8 @@ describe("Transport.batchResult", () => {
       assert.instanceOf(plain, NodeProcessError)
       const partial = yield* Effect.flip(Transport.batchResult([1], failure(1)))
       assert.instanceOf(partial, Transport.PartialBatch)
-      assert.deepStrictEqual((partial as Transport.PartialBatch).outputs, [1])
-      assert.strictEqual((partial as Transport.PartialBatch).error.itemIndex, 1)
+      assert.deepStrictEqual((partial).outputs, [1])
+      assert.strictEqual((partial).error.itemIndex, 1)
     }))
 })
 

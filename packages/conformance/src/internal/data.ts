@@ -5,7 +5,7 @@ import { Audio, Executor, type RuntimeData as Data, Tensor, VideoFrame } from "@
 
 type RuntimeData = Data.RuntimeData
 import { Effect } from "effect"
-import type { Capabilities, Register } from "../TransportSuite.js"
+import type { Register } from "../TransportSuite.js"
 import { py } from "./helpers.js"
 
 /** [label, value, how Python's FixtureTypeOf describes it] */
@@ -37,17 +37,18 @@ const values: ReadonlyArray<readonly [string, RuntimeData, string]> = [
 const assertSame = (actual: unknown, expected: unknown, path = "value"): void => {
   if (expected instanceof Tensor) {
     assert.instanceOf(actual, Tensor, path)
-    const t = actual as Tensor
-    assert.deepStrictEqual([t.dtype, [...t.shape]], [expected.dtype, [...expected.shape]], path)
-    assert.strictEqual(t.data.constructor, expected.data.constructor, `${path}.data type`)
-    assert.deepStrictEqual(Array.from(t.data as ArrayLike<number | bigint>), Array.from(expected.data as ArrayLike<number | bigint>), path)
+    const t: Tensor = actual
+    const e = expected as Tensor
+    assert.deepStrictEqual([t.dtype, [...t.shape]], [e.dtype, [...e.shape]], path)
+    assert.strictEqual(t.data.constructor, e.data.constructor, `${path}.data type`)
+    assert.deepStrictEqual(Array.from(t.data as ArrayLike<number | bigint>), Array.from(e.data as ArrayLike<number | bigint>), path)
   } else if (expected instanceof Audio) {
     assert.instanceOf(actual, Audio, path)
-    const a = actual as Audio
+    const a = actual
     assert.deepStrictEqual([a.sampleRate, a.channels, Array.from(a.samples)], [expected.sampleRate, expected.channels, Array.from(expected.samples)], path)
   } else if (expected instanceof VideoFrame) {
     assert.instanceOf(actual, VideoFrame, path)
-    const v = actual as VideoFrame
+    const v = actual
     assert.deepStrictEqual([v.width, v.height, v.format, Array.from(v.data)], [expected.width, expected.height, expected.format, Array.from(expected.data)], path)
   } else if (expected instanceof Uint8Array) {
     assert.instanceOf(actual, Uint8Array, path)
@@ -66,7 +67,7 @@ const assertSame = (actual: unknown, expected: unknown, path = "value"): void =>
   }
 }
 
-export const data = (test: Register, capabilities: Capabilities): void => {
+export const data = (test: Register): void => {
   for (const [label, value, pyType] of values) {
     test(`round trips ${label} exactly through a Python identity node`, (fx) =>
       Effect.gen(function*() {

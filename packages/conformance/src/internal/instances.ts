@@ -2,10 +2,10 @@
 import { assert } from "@effect/vitest"
 import { Executor } from "@remotemedia/core"
 import { Effect } from "effect"
-import type { Capabilities, Register } from "../TransportSuite.js"
+import type { Register } from "../TransportSuite.js"
 import { permutations, py } from "./helpers.js"
 
-export const instances = (test: Register, capabilities: Capabilities): void => {
+export const instances = (test: Register): void => {
   test("runs an instance over input, its state (set after construction) carrying across items", (fx) =>
     Effect.gen(function*() {
       const counter = yield* py(() => fx.make("FixtureCounter", { name: "counter" }))

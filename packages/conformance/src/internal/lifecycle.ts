@@ -53,8 +53,8 @@ export const lifecycle = (test: Register, capabilities: Capabilities): void => {
       const after = yield* py(() => fx.make("FixtureLifecycle", { name: "after", log_path: log.path }))
       const error = yield* Effect.flip(Executor.executePipelineWithInput([before, broken, after], [1]))
       assert.instanceOf(error, NodeInitializeError)
-      assert.strictEqual((error as NodeInitializeError).nodeId, "broken_1")
-      assertPythonError((error as NodeInitializeError).cause, "RuntimeError", { message: "weights missing" })
+      assert.strictEqual((error).nodeId, "broken_1")
+      assertPythonError((error).cause, "RuntimeError", { message: "weights missing" })
       assertLifecycle(log, "before", { initialize: 1, process: 0, cleanup: 1 })
       assertLifecycle(log, "broken", { initialize: 1, process: 0, cleanup: 0 })
       assert.strictEqual(log.count("after", "initialize"), log.count("after", "cleanup"))
@@ -65,8 +65,8 @@ export const lifecycle = (test: Register, capabilities: Capabilities): void => {
       const leaky = yield* py(() => fx.make("FixtureFailCleanup", { name: "leaky" }))
       const error = yield* Effect.flip(Executor.executePipelineWithInput([leaky], [1]))
       assert.instanceOf(error, NodeCleanupError)
-      assert.strictEqual((error as NodeCleanupError).nodeId, "leaky_0")
-      assertPythonError((error as NodeCleanupError).cause, "RuntimeError", { message: "cannot release" })
+      assert.strictEqual((error).nodeId, "leaky_0")
+      assertPythonError((error).cause, "RuntimeError", { message: "cannot release" })
     }))
 
   test("a manifest node of an unknown type fails with NodeInitializeError naming the type", () =>
@@ -75,7 +75,7 @@ export const lifecycle = (test: Register, capabilities: Capabilities): void => {
         Executor.executePipelineWithInput([{ id: "mystery", node_type: "NoSuchNodeType", params: {} }], [1])
       )
       assert.instanceOf(error, NodeInitializeError)
-      assert.strictEqual((error as NodeInitializeError).nodeId, "mystery")
+      assert.strictEqual((error).nodeId, "mystery")
       assert.include(error.message, "NoSuchNodeType")
     }))
 
@@ -140,7 +140,7 @@ export const errors = (test: Register, capabilities: Capabilities): void => {
       const fails = yield* py(() => fx.make("FixtureFailAt", { name: "fails", fail_at: 2, log_path: log.path }))
       const error = yield* Effect.flip(Executor.executePipelineWithInput([fails], [10, 20, 30, 40]))
       assert.instanceOf(error, NodeProcessError)
-      const e = error as NodeProcessError
+      const e = error
       assert.strictEqual(e.nodeId, "fails_0")
       assert.strictEqual(e.itemIndex, 2)
       assertPythonError(e.cause, "ValueError", {
@@ -184,8 +184,8 @@ export const errors = (test: Register, capabilities: Capabilities): void => {
         )
         assert.deepStrictEqual(got, [0, 1, 2], cls)
         assert.instanceOf(error, NodeProcessError)
-        assert.strictEqual((error as NodeProcessError).itemIndex, 3)
-        assertPythonError((error as NodeProcessError).cause, "ValueError", { traceback: ["fail_deep_inside"] })
+        assert.strictEqual((error).itemIndex, 3)
+        assertPythonError((error).cause, "ValueError", { traceback: ["fail_deep_inside"] })
         assertLifecycle(log, "src", { initialize: 1, cleanup: 1 })
       }
     }))
