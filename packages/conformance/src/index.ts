@@ -1,11 +1,14 @@
 /**
  * @remotemedia/conformance: the scenarios every transport must pass. A
  * transport's `test/conformance.test.ts` calls
- * `transportSuite(name, () => layer(), capabilities)`.
+ * `transportSuite(name, () => layer(), capabilities)`, and its
+ * `test/plainScripts.test.ts` calls `plainScriptSuite(name, capabilities)`.
  *
  * @since 0.1.0
  */
+export * as PlainScripts from "./PlainScripts.js"
 export * as PythonFixtures from "./PythonFixtures.js"
 export * as TransportSuite from "./TransportSuite.js"
 
 export { type Capabilities, type SuiteOptions, transportSuite } from "./TransportSuite.js"
+export { plainScriptSuite, type ScriptCapabilities } from "./PlainScripts.js"
