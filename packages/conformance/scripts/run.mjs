@@ -23,7 +23,9 @@ switch (scenario) {
   case "ok": {
     const outputs = await executePipelineWithInput([await node("Logged")], [1, 2, 3], { transport })
     console.log(`outputs ${JSON.stringify(outputs)}`)
-    // What keeps the loop alive once the run settled, beyond what the script started with (its stdio): nothing may.
+    // What keeps the loop alive once the run settled (handles already closing get a moment to finish), beyond what
+    // the script started with (its stdio): nothing may.
+    await new Promise((resolve) => setTimeout(resolve, 50))
     const left = process.getActiveResourcesInfo()
     for (const resource of baseline) left.splice(left.indexOf(resource), 1)
     console.log(`resources ${JSON.stringify(left)}`)
