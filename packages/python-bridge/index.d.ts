@@ -9,6 +9,21 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A cancellation token for Python calls: pass it as an argument, call
+ * `cancel()` while the call runs, and the Python side sees `is_set()` turn
+ * true (`remotemedia.runtime_host` stops between items). Setting it needs
+ * neither the GIL nor the Python thread, which may be busy with that call.
+ */
+export declare class CancelToken {
+  /** A token not cancelled yet. */
+  constructor()
+  /** Asks the call holding this token to stop (idempotent; any thread). */
+  cancel(): void
+  /** True once `cancel()` was called. */
+  get cancelled(): boolean
+}
+
 /** A native handle to a live Python object (wrapped by the TS `PyObject`). */
 export declare class PyRef {
   /** `module.qualname` of the object's type. */

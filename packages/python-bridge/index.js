@@ -773,7 +773,8 @@ if (
   }
 }
 
-const { PyRef, bufferAddress, call, evaluate, execute, fromJs, getAttr, importModule, init, start, toJs } = nativeBinding
+const { CancelToken, PyRef, bufferAddress, call, evaluate, execute, fromJs, getAttr, importModule, init, start, toJs } = nativeBinding
+export { CancelToken }
 export { PyRef }
 export { bufferAddress }
 export { call }

@@ -17,14 +17,63 @@ use pyo3::types::{
 };
 
 use crate::buffer::ForeignBuffer;
+use crate::cancel::CancelToken;
 use crate::error::BridgeError;
 use crate::handle::PyHandle;
 use crate::ops;
 use crate::value::{BigInt, DType, Memory, NdArray, OriginRange, PyBufferLease, Value};
 
-/// Deepest nesting converted either way (deeper, or a reference cycle, fails
-/// with a conversion error instead of exhausting the stack).
-pub const MAX_DEPTH: usize = 512;
+/// Deepest nesting converted either way, counted in lists / arrays and
+/// dicts / objects below the root value (core's `RuntimeData.MAX_DEPTH`, so
+/// a pipeline item, one level inside the call's arguments, may nest as deep
+/// as core allows). Deeper data, or a reference cycle, fails with a
+/// conversion error instead of exhausting the stack.
+pub const MAX_DEPTH: usize = 1000;
+
+/// The containers being converted, outermost first: they bound the depth,
+/// and on reaching [`MAX_DEPTH`] tell a reference cycle (a container among
+/// them is its own descendant) from merely deep data. Nothing is compared
+/// before the limit.
+pub struct Ancestors<T> {
+    stack: Vec<T>,
+}
+
+impl<T> Default for Ancestors<T> {
+    fn default() -> Self {
+        Ancestors { stack: Vec::new() }
+    }
+}
+
+impl<T> Ancestors<T> {
+    /// Enters the container `value`, or fails when it would be nested deeper
+    /// than [`MAX_DEPTH`]: as the outermost cycle when a container on the
+    /// way down, `value` included, occurs twice (`same` compares identity),
+    /// else as too deep. That search compares each pair once, only here.
+    pub fn enter<E: From<BridgeError>>(
+        &mut self,
+        value: T,
+        mut same: impl FnMut(&T, &T) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let depth = self.stack.len();
+        self.stack.push(value);
+        if depth <= MAX_DEPTH {
+            return Ok(());
+        }
+        for first in 0..depth {
+            for next in first + 1..=depth {
+                if same(&self.stack[first], &self.stack[next])? {
+                    return Err(BridgeError::cycle(first, next, depth).into());
+                }
+            }
+        }
+        Err(BridgeError::too_deep().into())
+    }
+
+    /// Leaves the innermost container.
+    pub fn leave(&mut self) {
+        self.stack.pop();
+    }
+}
 
 struct Numpy {
     ndarray: Py<PyType>,
@@ -196,6 +245,9 @@ pub fn to_python(py: Python<'_>, value: Value) -> Result<Bound<'_, PyAny>, Bridg
             cls.bind(py).call((), Some(&kwargs)).map_err(py_err)?
         }
         Value::Object(handle) => handle.bind(py).clone(),
+        Value::Cancel(flag) => Bound::new(py, CancelToken::new(flag))
+            .map_err(py_err)?
+            .into_any(),
     })
 }
 
@@ -264,15 +316,13 @@ pub fn from_python(object: &Bound<'_, PyAny>) -> Result<Value, BridgeError> {
         audio: data_class_loaded(py, &AUDIO, "Audio"),
         video_frame: data_class_loaded(py, &VIDEO_FRAME, "VideoFrame"),
     };
-    read(object, &known, 0)
+    read(object, &known, &mut Ancestors::default())
 }
 
-fn read(object: &Bound<'_, PyAny>, known: &Known, depth: usize) -> Result<Value, BridgeError> {
-    if depth > MAX_DEPTH {
-        return Err(BridgeError::conversion(format!(
-            "nested deeper than {MAX_DEPTH} levels (a reference cycle?)"
-        )));
-    }
+/// Python containers being read, by address (each is alive in a caller's frame).
+type Open = Ancestors<*mut pyo3::ffi::PyObject>;
+
+fn read(object: &Bound<'_, PyAny>, known: &Known, open: &mut Open) -> Result<Value, BridgeError> {
     let py = object.py();
     let py_err = |e: PyErr| BridgeError::from(ops::exception(py, &e));
     if object.is_none() {
@@ -295,13 +345,13 @@ fn read(object: &Bound<'_, PyAny>, known: &Known, depth: usize) -> Result<Value,
         return Ok(Value::Bytes(b.as_bytes().to_vec()));
     }
     if let Ok(list) = object.cast_exact::<PyList>() {
-        return read_sequence(list.iter(), known, depth);
+        return read_sequence(object, list.iter(), known, open);
     }
     if let Ok(dict) = object.cast_exact::<PyDict>() {
-        return read_dict(object, dict, known, depth);
+        return read_dict(object, dict, known, open);
     }
     if let Ok(tuple) = object.cast_exact::<PyTuple>() {
-        return read_sequence(tuple.iter(), known, depth);
+        return read_sequence(object, tuple.iter(), known, open);
     }
     // Known classes.
     if let Some(np) = known.numpy {
@@ -313,7 +363,7 @@ fn read(object: &Bound<'_, PyAny>, known: &Known, depth: usize) -> Result<Value,
         }
         if object.is_instance(np.scalars.bind(py)).map_err(py_err)? {
             let item = object.call_method0("item").map_err(py_err)?;
-            return read(&item, known, depth + 1);
+            return read(&item, known, open);
         }
     }
     if let Some(audio) = known.audio {
@@ -356,13 +406,16 @@ fn read(object: &Bound<'_, PyAny>, known: &Known, depth: usize) -> Result<Value,
         ));
     }
     if let Ok(list) = object.cast::<PyList>() {
-        return read_sequence(list.iter(), known, depth);
+        return read_sequence(object, list.iter(), known, open);
     }
     if let Ok(tuple) = object.cast::<PyTuple>() {
-        return read_sequence(tuple.iter(), known, depth);
+        return read_sequence(object, tuple.iter(), known, open);
     }
     if let Ok(dict) = object.cast::<PyDict>() {
-        return read_dict(object, dict, known, depth);
+        return read_dict(object, dict, known, open);
+    }
+    if let Ok(token) = object.cast_exact::<CancelToken>() {
+        return Ok(Value::Cancel(token.get().flag().clone()));
     }
     Ok(Value::Object(PyHandle::new(object)))
 }
@@ -402,38 +455,50 @@ fn read_str(s: &Bound<'_, PyString>) -> Result<Value, BridgeError> {
     }
 }
 
+fn same_object(
+    a: &*mut pyo3::ffi::PyObject,
+    b: &*mut pyo3::ffi::PyObject,
+) -> Result<bool, BridgeError> {
+    Ok(a == b)
+}
+
 fn read_sequence<'py>(
+    object: &Bound<'py, PyAny>,
     items: impl Iterator<Item = Bound<'py, PyAny>>,
     known: &Known,
-    depth: usize,
+    open: &mut Open,
 ) -> Result<Value, BridgeError> {
-    items
+    open.enter(object.as_ptr(), same_object)?;
+    let list = items
         .enumerate()
-        .map(|(i, item)| read(&item, known, depth + 1).map_err(|e| e.at_index(i)))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::List)
+        .map(|(i, item)| read(&item, known, open).map_err(|e| e.at_index(i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    open.leave();
+    Ok(Value::List(list))
 }
 
 fn read_dict(
     object: &Bound<'_, PyAny>,
     dict: &Bound<'_, PyDict>,
     known: &Known,
-    depth: usize,
+    open: &mut Open,
 ) -> Result<Value, BridgeError> {
     // Only str keys make a plain object; any other key keeps the dict whole,
     // as a handle.
     if !dict.keys().iter().all(|k| k.is_instance_of::<PyString>()) {
         return Ok(Value::Object(PyHandle::new(object)));
     }
+    open.enter(object.as_ptr(), same_object)?;
     let mut entries = Vec::with_capacity(dict.len());
     for (key, item) in dict.iter() {
         let key = match read_str(key.cast::<PyString>().expect("checked above"))? {
             Value::Str(s) => s,
             _ => String::from_utf16_lossy(&key.to_string().encode_utf16().collect::<Vec<_>>()),
         };
-        let value = read(&item, known, depth + 1).map_err(|e| e.at_key(&key))?;
+        let value = read(&item, known, open).map_err(|e| e.at_key(&key))?;
         entries.push((key, value));
     }
+    open.leave();
     Ok(Value::Dict(entries))
 }
 

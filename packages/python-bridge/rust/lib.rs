@@ -5,7 +5,8 @@
 //! holding the GIL. Values cross as [`value::Value`] and are converted on
 //! the Python thread ([`convert`]); tensor and audio memory is lent, not
 //! copied ([`buffer`], [`value::PyBufferLease`]). Python references that
-//! die elsewhere are released on the Python thread ([`handle`]).
+//! die elsewhere are released on the Python thread ([`handle`]). A caller
+//! can ask a running call to stop early through a [`cancel`] flag.
 //!
 //! Everything but the Node-API edge (`node`, behind the `napi-support`
 //! feature) is plain Rust, tested with `cargo test`.
@@ -13,12 +14,14 @@
 #![deny(clippy::all)]
 
 pub mod buffer;
+pub mod cancel;
 pub mod convert;
 pub mod embed;
 pub mod error;
 pub mod handle;
 pub mod ops;
 pub mod runtime;
+pub mod settle;
 pub mod value;
 
 #[cfg(feature = "napi-support")]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+use crate::cancel::CancelFlag;
 use crate::convert::{from_python, to_python};
 use crate::error::BridgeError;
 use crate::handle::PyHandle;
@@ -185,16 +186,76 @@ fn nested_structures_keep_lists_and_dicts() {
     );
 }
 
-#[test]
-fn reference_cycles_fail_with_a_path() {
+fn conversion_error(source: &'static str) -> BridgeError {
     python();
-    let err = runtime::run_blocking(|py| {
-        let object = ops::eval(py, "(lambda l: (l.append(l), l)[1])([])", None).unwrap();
-        from_python(&object).unwrap_err().to_string()
+    runtime::run_blocking(move |py| {
+        let object = ops::eval(py, source, None).unwrap();
+        from_python(&object).unwrap_err()
+    })
+    .unwrap()
+}
+
+#[test]
+fn reference_cycles_fail_naming_the_cycle_once() {
+    let err = conversion_error("(lambda l: (l.append(l), l)[1])([])");
+    assert_eq!(err.shape_problem(), Some("cycle"));
+    assert_eq!(
+        err.to_string(),
+        "cannot convert [0]: cyclic data, it refers back to the value itself (a cycle cannot be converted)"
+    );
+    // The outermost cycle is named, even when the limit is reached below it.
+    let err = conversion_error(
+        "(lambda d: (d['items'].append(d), d)[1])({'items': [(lambda: (v := 1, [v := [v] for _ in range(990)], v)[2])()]})",
+    );
+    assert_eq!(
+        err.to_string(),
+        "cannot convert .items[1]: cyclic data, it refers back to the value itself (a cycle cannot be converted)"
+    );
+}
+
+#[test]
+fn over_deep_data_fails_with_a_shortened_path() {
+    let err =
+        conversion_error("(lambda: (v := 1, [v := {'k': [v]} for _ in range(3000)], v)[2])()");
+    assert_eq!(err.shape_problem(), Some("depth"));
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        "cannot convert .k[0].k[0]…(993 more levels)…[0].k[0].k: nested deeper than 1000 levels"
+    );
+    // 1000 levels below the root still cross.
+    let ok = eval_value("(lambda: (v := 1, [v := [v] for _ in range(1001)], v)[2])()");
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn cancel_tokens_are_seen_by_python_while_it_runs_and_round_trip() {
+    python();
+    let flag = CancelFlag::new();
+    let setter = flag.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        setter.cancel();
+    });
+    let (polls, back) = runtime::run_blocking(move |py| {
+        let wait = ops::eval(
+            py,
+            "lambda token: (lambda n: (n, token))(sum(1 for _ in iter(token.is_set, True)))",
+            None,
+        )
+        .unwrap();
+        let token = to_python(py, Value::Cancel(flag)).unwrap();
+        assert_eq!(token.repr().unwrap().to_string(), "CancelToken(pending)");
+        let result = wait.call1((token,)).unwrap();
+        let (polls, token): (u64, Bound<'_, PyAny>) = result.extract().unwrap();
+        (polls, from_python(&token).unwrap())
     })
     .unwrap();
-    assert!(err.contains("nested deeper than"), "{err}");
-    assert!(err.starts_with("cannot convert [0][0]"), "{err}");
+    assert!(polls > 0, "Python polled until the other thread cancelled");
+    match back {
+        Value::Cancel(flag) => assert!(flag.is_cancelled(), "the same flag came back"),
+        other => panic!("expected a cancel token, got {other:?}"),
+    }
 }
 
 fn f32_bytes(values: &[f32]) -> Vec<u8> {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use pyo3::buffer::PyUntypedBuffer;
 
+use crate::cancel::CancelFlag;
 use crate::handle::{PyHandle, PythonBound};
 
 /// The element types a tensor can hold, named as numpy (and core's `DType`)
@@ -429,6 +430,8 @@ pub enum Value {
     },
     /// A live Python object (a handle from JS, or an opaque result).
     Object(PyHandle),
+    /// A cancellation token (JS `CancelToken` / Python `CancelToken`), sharing its flag.
+    Cancel(CancelFlag),
 }
 
 impl fmt::Debug for Value {
@@ -464,6 +467,7 @@ impl fmt::Debug for Value {
                 ..
             } => write!(f, "VideoFrame({width}x{height} {format})"),
             Value::Object(h) => write!(f, "Object({})", h.type_name()),
+            Value::Cancel(c) => write!(f, "Cancel({})", c.is_cancelled()),
         }
     }
 }

@@ -42,14 +42,19 @@ export class PythonStartError extends Schema.TaggedError<PythonStartError>()("Py
 }
 
 /**
- * A value has no counterpart on the other side (a JS function, a `Map`, ...)
- * or is malformed. `path` points into the value, e.g. `args[1].samples`.
+ * A value has no counterpart on the other side (a JS function, a `Map`, ...),
+ * is malformed, refers back to itself or is nested too deep. The message names
+ * where, e.g. `cannot convert args[1].samples: ...` (the middle of a very long
+ * path is elided). `reason` is `"cycle"` for cyclic data and `"depth"` for
+ * data nested deeper than core's `RuntimeData.MAX_DEPTH`; other problems
+ * leave it unset.
  *
  * @category errors
  * @since 0.1.0
  */
 export class PythonConversionError extends Schema.TaggedError<PythonConversionError>()("PythonConversionError", {
-  detail: Schema.String
+  detail: Schema.String,
+  reason: Schema.optional(Schema.Literals(["cycle", "depth"]))
 }) {
   override get message(): string {
     return this.detail
@@ -115,7 +120,10 @@ export const fromNative = (error: unknown, context?: { readonly typeName?: strin
     case "ERR_PYTHON_START":
       return new PythonStartError({ reason: text, tried: [...(context?.tried ?? [])] })
     case "ERR_PYTHON_CONVERSION":
-      return new PythonConversionError({ detail: text })
+      return new PythonConversionError({
+        detail: text,
+        ...(e["reason"] === "cycle" || e["reason"] === "depth" ? { reason: e["reason"] } : {})
+      })
     case "ERR_PYOBJECT_RELEASED":
       return new PyObjectReleased({ typeName: context?.typeName ?? "unknown" })
     case "ERR_PYTHON_NOT_STARTED":

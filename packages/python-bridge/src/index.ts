@@ -10,6 +10,7 @@ export * as Interpreter from "./Interpreter.js"
 export * as PythonInput from "./PythonInput.js"
 export * as RuntimeHost from "./RuntimeHost.js"
 
+export { CancelToken } from "./CancelToken.js"
 export { Python, start, type StartInfo, type StartOptions } from "./Interpreter.js"
 export { type Args, isPyObject, type Kwargs, PyObject } from "./PyObject.js"
 export { PythonNode, pythonObject } from "./PythonInput.js"

@@ -1,4 +1,4 @@
-import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
+import { Audio, RuntimeData, Tensor, VideoFrame } from "@remotemedia/core"
 import { mkdtempSync, realpathSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -11,6 +11,13 @@ import { PyObject, PythonConversionError, PythonStartError, start } from "../src
 import { python } from "./helpers.js"
 
 const venv = realpathSync(resolve(import.meta.dirname, "../../../python/.venv"))
+
+/** `depth` arrays (or `wrap`s) around 1. */
+const nest = (depth: number, wrap: (inner: unknown) => unknown = (v) => [v]): unknown => {
+  let value: unknown = 1
+  for (let i = 0; i < depth; i++) value = wrap(value)
+  return value
+}
 
 describe("start", () => {
   it("starts the interpreter with the project venv, once", () => {
@@ -389,8 +396,51 @@ describe("conversion", () => {
     cyclic.push(cyclic)
     await py.fromJs(cyclic).then(
       () => assert.fail("expected PythonConversionError"),
-      (e) => assert.include(String(e), "nested deeper than")
+      (e) => {
+        assert.instanceOf(e, PythonConversionError)
+        assert.strictEqual(e.reason, "cycle")
+        assert.strictEqual(e.message, "cannot convert value[0]: cyclic data, it refers back to value (a cycle cannot be converted)")
+      }
     )
+  })
+
+  it("names the cycle in cyclic data, once, wherever the depth limit is reached", async () => {
+    const item: { x: Array<unknown> } = { x: [0] }
+    item.x.push(item)
+    const deepFirst: Array<unknown> = [nest(990)]
+    deepFirst.push(deepFirst)
+    const identity = await python().eval("lambda *args: args")
+    for (const [args, message] of [
+      [[1, [item]], "cannot convert args[1][0].x[1]: cyclic data, it refers back to args[1][0] (a cycle cannot be converted)"],
+      [[deepFirst], "cannot convert args[0][1]: cyclic data, it refers back to args[0] (a cycle cannot be converted)"]
+    ] as const) {
+      const error = await identity.callJs(args).then(() => assert.fail("expected PythonConversionError"), (e: unknown) => e)
+      assert.instanceOf(error, PythonConversionError)
+      assert.strictEqual(error.reason, "cycle")
+      assert.strictEqual(error.message, message)
+    }
+  })
+
+  it("shortens the path of over-deep data and converts 1000 levels below each argument", async () => {
+    const identity = await python().eval("lambda x: x")
+    const error = await identity.callJs([nest(5_000)]).then(() => assert.fail("expected PythonConversionError"), (e: unknown) => e)
+    assert.instanceOf(error, PythonConversionError)
+    assert.strictEqual(error.reason, "depth")
+    assert.strictEqual(error.message, "cannot convert args[0][0][0]…(995 more levels)…[0][0][0][0]: nested deeper than 1000 levels")
+    const objects = await identity.callJs([nest(5_000, (v) => ({ "a long key, quoted in the path": v }))]).catch((e: unknown) => e)
+    assert.instanceOf(objects, PythonConversionError)
+    assert.isBelow(objects.message.length, 300, objects.message)
+    assert.deepStrictEqual(await identity.callJs([nest(1_001)]), nest(1_001))
+  })
+
+  it("rejects the call when its result cannot be built in JS (the promise never stays pending)", async () => {
+    const py = python()
+    const error = await py
+      .evalJs("(lambda f: (setattr(f, 'data', b'x'), f)[1])(__import__('remotemedia').VideoFrame(b'abc', 1, 1))")
+      .then(() => assert.fail("expected a rejection"), (e: unknown) => e)
+    assert.instanceOf(error, RuntimeData.InvalidMediaValue)
+    assert.include((error as Error).message, "needs 3 bytes, got 1")
+    assert.strictEqual(await py.evalJs("6 * 7"), 42)
   })
 })
 

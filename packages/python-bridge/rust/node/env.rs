@@ -8,6 +8,7 @@
 
 use std::cell::Cell;
 use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +18,7 @@ use super::sys::{Js, NodeError, NodeResult};
 use super::write;
 use crate::error::BridgeError;
 use crate::ops::Outcome;
+use crate::settle::settlement;
 
 /// A JS object kept alive by a strong reference, usable only on its env's
 /// JS thread.
@@ -338,7 +340,9 @@ unsafe extern "C" fn on_finalize(_env: sys::napi_env, data: *mut c_void, _hint: 
         .take();
 }
 
-/// Runs on the JS thread for each posted message.
+/// Runs on the JS thread for each posted message. Never unwinds into Node
+/// and never leaves a promise pending: whatever fails while building the
+/// result (or panics) rejects the promise instead.
 unsafe extern "C" fn on_message(
     env: sys::napi_env,
     _callee: sys::napi_value,
@@ -353,25 +357,39 @@ unsafe extern "C" fn on_message(
     }
     // SAFETY: Node calls this on the env's JS thread, inside a handle scope.
     let js = unsafe { Js::new(env) };
-    match *message {
+    // Nothing below is expected to panic; this only keeps a bug from
+    // unwinding into Node (settle() already caught anything that would
+    // otherwise leave the promise pending).
+    let _ = catch_unwind(AssertUnwindSafe(|| match *message {
         Message::Unref(reference) => js.delete_reference(reference),
-        Message::Settle { deferred, result } => {
-            let Ok(state) = EnvState::get(js) else {
-                return;
-            };
-            state.end_call(js);
-            let settled = match result {
-                Ok(outcome) => match write::outcome(js, state, outcome) {
-                    Ok(value) => Ok(value),
-                    Err(e) => Err(super::error_value(js, e)),
-                },
-                Err(e) => Err(super::error_value(js, NodeError::Bridge(e))),
-            };
-            match settled {
-                Ok(value) => js.settle(deferred.0, Ok(value)),
-                Err(Some(error)) => js.settle(deferred.0, Err(error)),
-                Err(None) => {}
-            }
-        }
+        Message::Settle { deferred, result } => settle(js, deferred, result),
+    }));
+}
+
+/// Settles a call's promise with its result, or rejects it.
+fn settle(js: Js, deferred: Deferred, result: Result<Outcome, BridgeError>) {
+    let state = EnvState::get(js);
+    if let Ok(state) = &state {
+        state.end_call(js);
     }
+    let outcome = settlement(
+        || {
+            let state = state?;
+            write::outcome(js, state, result.map_err(NodeError::Bridge)?)
+        },
+        |panic| {
+            NodeError::Bridge(BridgeError::Panic(format!(
+                "converting the result panicked: {panic}"
+            )))
+        },
+        |error| super::error_value(js, error),
+        || js.undefined().unwrap_or(ptr::null_mut()),
+    );
+    // A JS exception still pending (thrown while the result was built) would
+    // make Node-API refuse to settle: it becomes the rejection.
+    let outcome = match js.take_exception() {
+        Some(exception) => Err(exception),
+        None => outcome,
+    };
+    js.settle(deferred.0, outcome);
 }

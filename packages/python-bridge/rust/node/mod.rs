@@ -24,6 +24,7 @@ use pyo3::Python;
 
 use self::env::{EnvState, Ref, Registry};
 use self::sys::{Js, NodeError, NodeResult};
+use crate::cancel::CancelFlag;
 use crate::error::BridgeError;
 use crate::handle::PyHandle;
 use crate::ops::{self, Outcome, Want};
@@ -72,6 +73,39 @@ impl PyRef {
     }
 }
 
+/// A cancellation token for Python calls: pass it as an argument, call
+/// `cancel()` while the call runs, and the Python side sees `is_set()` turn
+/// true (`remotemedia.runtime_host` stops between items). Setting it needs
+/// neither the GIL nor the Python thread, which may be busy with that call.
+#[napi]
+pub struct CancelToken {
+    flag: CancelFlag,
+}
+
+#[napi]
+impl CancelToken {
+    /// A token not cancelled yet.
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> CancelToken {
+        CancelToken {
+            flag: CancelFlag::new(),
+        }
+    }
+
+    /// Asks the call holding this token to stop (idempotent; any thread).
+    #[napi]
+    pub fn cancel(&self) {
+        self.flag.cancel();
+    }
+
+    /// True once `cancel()` was called.
+    #[napi(getter)]
+    pub fn cancelled(&self) -> bool {
+        self.flag.is_cancelled()
+    }
+}
+
 /// What `start` reports about the interpreter.
 #[napi(object)]
 pub struct StartInfo {
@@ -106,6 +140,10 @@ fn error_value(js: Js, error: NodeError) -> Option<napi::sys::napi_value> {
         NodeError::Bridge(e) => e,
     };
     let object = js.error(bridge.code(), &bridge.to_string()).ok()?;
+    if let Some(reason) = bridge.shape_problem() {
+        let reason = js.string(reason).ok()?;
+        js.set_named(object, c"reason", reason).ok()?;
+    }
     if let BridgeError::Python(e) = &bridge {
         for (name, text) in [
             (c"pyType", &e.py_type),

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{ClassInstance, FromNapiValue};
 use napi::sys;
 
-use super::PyRef;
 use super::env::{EnvState, Ref};
 use super::sys::{Js, JsText, NodeError, NodeResult};
-use crate::convert::MAX_DEPTH;
+use super::{CancelToken, PyRef};
+use crate::convert::Ancestors;
 use crate::error::BridgeError;
 use crate::handle::PyHandle;
 use crate::value::{BigInt, DType, ForeignMemory, Memory, NdArray, Value};
@@ -45,17 +45,20 @@ pub(crate) fn rooted(e: NodeError, root: &str) -> NodeError {
     }
 }
 
+/// The JS arrays and objects being read.
+type Open = Ancestors<sys::napi_value>;
+
 /// Reads any JS value.
 pub(crate) fn value(js: Js, state: &EnvState, v: sys::napi_value) -> NodeResult<Value> {
-    read(js, state, v, 0)
+    read(js, state, v, &mut Open::default())
 }
 
-/// Reads a JS array into its items.
+/// Reads a JS array into its items (each a root: depth counts from there).
 pub(crate) fn list(js: Js, state: &EnvState, v: sys::napi_value) -> NodeResult<Vec<Value>> {
     if !js.is_array(v)? {
         return Err(fail("expected an array"));
     }
-    items(js, state, v, 0)
+    elements(js, state, v, &mut Open::default())
 }
 
 /// Reads a plain object into entries; `null` / `undefined` give `None`.
@@ -67,7 +70,7 @@ pub(crate) fn entries(
     match js.type_of(v)? {
         sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(None),
         sys::ValueType::napi_object if !js.is_array(v)? => {
-            Ok(Some(object_entries(js, state, v, 0)?))
+            Ok(Some(fields(js, state, v, &mut Open::default())?))
         }
         _ => Err(fail("expected a plain object")),
     }
@@ -119,12 +122,7 @@ fn is_any(js: Js, v: sys::napi_value, classes: &[Ref]) -> NodeResult<bool> {
     Ok(false)
 }
 
-fn read(js: Js, state: &EnvState, v: sys::napi_value, depth: usize) -> NodeResult<Value> {
-    if depth > MAX_DEPTH {
-        return Err(fail(format!(
-            "nested deeper than {MAX_DEPTH} levels (a reference cycle?)"
-        )));
-    }
+fn read(js: Js, state: &EnvState, v: sys::napi_value, open: &mut Open) -> NodeResult<Value> {
     match js.type_of(v)? {
         sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(Value::None),
         sys::ValueType::napi_boolean => Ok(Value::Bool(js.get_bool(v)?)),
@@ -137,7 +135,7 @@ fn read(js: Js, state: &EnvState, v: sys::napi_value, depth: usize) -> NodeResul
             JsText::Utf8(s) => Value::Str(s),
             JsText::Utf16(u) => Value::Utf16(u),
         }),
-        sys::ValueType::napi_object => object(js, state, v, depth),
+        sys::ValueType::napi_object => object(js, state, v, open),
         sys::ValueType::napi_function => Err(fail("a function has no Python counterpart")),
         sys::ValueType::napi_symbol => Err(fail("a symbol has no Python counterpart")),
         _ => Err(fail("an external value has no Python counterpart")),
@@ -155,9 +153,12 @@ pub(crate) fn number(x: f64) -> Value {
     }
 }
 
-fn object(js: Js, state: &EnvState, v: sys::napi_value, depth: usize) -> NodeResult<Value> {
+fn object(js: Js, state: &EnvState, v: sys::napi_value, open: &mut Open) -> NodeResult<Value> {
     if js.is_array(v)? {
-        return Ok(Value::List(items(js, state, v, depth)?));
+        open.enter(v, |a, b| js.strict_equals(*a, *b))?;
+        let items = elements(js, state, v, open)?;
+        open.leave();
+        return Ok(Value::List(items));
     }
     if js.is_typedarray(v)? {
         return typed_array(js, state, v);
@@ -167,7 +168,10 @@ fn object(js: Js, state: &EnvState, v: sys::napi_value, depth: usize) -> NodeRes
     let plain = js.type_of(prototype)? == sys::ValueType::napi_null
         || js.strict_equals(prototype, registry.object_prototype.get(js)?)?;
     if plain {
-        return Ok(Value::Dict(object_entries(js, state, v, depth)?));
+        open.enter(v, |a, b| js.strict_equals(*a, *b))?;
+        let entries = fields(js, state, v, open)?;
+        open.leave();
+        return Ok(Value::Dict(entries));
     }
     if let Some(handle) = py_handle(js, state, v)? {
         return Ok(Value::Object(handle));
@@ -186,6 +190,9 @@ fn object(js: Js, state: &EnvState, v: sys::napi_value, depth: usize) -> NodeRes
     }
     if js.is_dataview(v)? {
         return Ok(Value::Bytes(js.dataview_bytes(v)?.to_vec()));
+    }
+    if let Some(token) = cancel_token(js, v) {
+        return Ok(Value::Cancel(token));
     }
     // A second copy of @remotemedia/core (say, its CJS build next to the ESM
     // one) has its own classes: recognise those by name and shape.
@@ -226,21 +233,38 @@ fn has_fields(js: Js, v: sys::napi_value, names: &[&std::ffi::CStr]) -> NodeResu
     Ok(true)
 }
 
-fn items(js: Js, state: &EnvState, v: sys::napi_value, depth: usize) -> NodeResult<Vec<Value>> {
+/// A native `CancelToken`'s flag, if `v` is one.
+fn cancel_token(js: Js, v: sys::napi_value) -> Option<crate::cancel::CancelFlag> {
+    // SAFETY: `v` is a value of the running callback; `from_napi_value`
+    // checks the type tag before unwrapping, so only a real CancelToken
+    // passes (a failed unwrap leaves no exception pending).
+    let token = unsafe { ClassInstance::<CancelToken>::from_napi_value(js.raw(), v) }.ok()?;
+    Some(token.flag.clone())
+}
+
+/// An array's elements, read below the containers in `open`.
+fn elements(
+    js: Js,
+    state: &EnvState,
+    v: sys::napi_value,
+    open: &mut Open,
+) -> NodeResult<Vec<Value>> {
     let n = js.array_length(v)?;
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
         let item = js.element(v, i)?;
-        out.push(read(js, state, item, depth + 1).map_err(|e| at_index(e, i as usize))?);
+        out.push(read(js, state, item, open).map_err(|e| at_index(e, i as usize))?);
     }
     Ok(out)
 }
 
-fn object_entries(
+/// A plain object's own enumerable string-keyed entries, read below the
+/// containers in `open`.
+fn fields(
     js: Js,
     state: &EnvState,
     v: sys::napi_value,
-    depth: usize,
+    open: &mut Open,
 ) -> NodeResult<Vec<(String, Value)>> {
     let keys = js.own_keys(v)?;
     let n = js.array_length(keys)?;
@@ -249,7 +273,7 @@ fn object_entries(
         let key = js.element(keys, i)?;
         let name = js.get_string_lossy(key)?;
         let item = js.get(v, key)?;
-        let value = read(js, state, item, depth + 1).map_err(|e| at_key(e, &name))?;
+        let value = read(js, state, item, open).map_err(|e| at_key(e, &name))?;
         out.push((name, value));
     }
     Ok(out)

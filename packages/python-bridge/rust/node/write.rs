@@ -5,10 +5,11 @@
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
-use super::PyRef;
-use super::env::{EnvState, KeepAlive};
+use super::env::{EnvState, KeepAlive, Ref};
 use super::read::MAX_SAFE_INTEGER;
-use super::sys::{Js, NodeResult};
+use super::sys::{Js, NodeError, NodeResult};
+use super::{CancelToken, PyRef};
+use crate::error::BridgeError;
 use crate::handle::PyHandle;
 use crate::ops::Outcome;
 use crate::value::{DType, Memory, NdArray, Value};
@@ -27,14 +28,19 @@ pub(crate) fn py_object(js: Js, state: &EnvState, handle: PyHandle) -> NodeResul
     // SAFETY: `js` is the running callback's env; the class is registered in
     // every env that loaded the addon.
     let native = unsafe { PyRef::to_napi_value(js.raw(), PyRef::new(handle)) }
-        .map_err(|e| super::sys::NodeError::Napi("PyRef", e.status as i32))?;
-    let class = state
-        .registry
-        .py_object
-        .first()
-        .expect("init registers PyObject")
-        .get(js)?;
+        .map_err(|e| NodeError::Napi("PyRef", e.status as i32))?;
+    let class = registered(js, &state.registry.py_object, "PyObject")?;
     js.new_instance(class, &[native])
+}
+
+/// The first registered constructor of a class (`init` registers each).
+fn registered(js: Js, classes: &[Ref], name: &str) -> NodeResult<sys::napi_value> {
+    match classes.first() {
+        Some(class) => class.get(js),
+        None => Err(NodeError::Bridge(BridgeError::Panic(format!(
+            "{name} is not registered: init() did not run in this env"
+        )))),
+    }
 }
 
 /// Builds a JS value.
@@ -81,12 +87,7 @@ pub(crate) fn value(js: Js, state: &EnvState, v: Value) -> NodeResult<sys::napi_
         Value::Array(array) => {
             let shape = shape(js, &array.shape)?;
             let data = typed_array(js, state, array)?;
-            let class = state
-                .registry
-                .tensor
-                .first()
-                .expect("init registers Tensor")
-                .get(js)?;
+            let class = registered(js, &state.registry.tensor, "Tensor")?;
             js.new_instance(class, &[data, shape])
         }
         Value::Audio {
@@ -95,12 +96,7 @@ pub(crate) fn value(js: Js, state: &EnvState, v: Value) -> NodeResult<sys::napi_
             channels,
         } => {
             let data = typed_array(js, state, samples)?;
-            let class = state
-                .registry
-                .audio
-                .first()
-                .expect("init registers Audio")
-                .get(js)?;
+            let class = registered(js, &state.registry.audio, "Audio")?;
             let rate = js.number(f64::from(sample_rate))?;
             let channels = js.number(f64::from(channels))?;
             js.new_instance(class, &[data, rate, channels])
@@ -113,12 +109,7 @@ pub(crate) fn value(js: Js, state: &EnvState, v: Value) -> NodeResult<sys::napi_
         } => {
             let (buffer, len) = bytes_buffer(js, data)?;
             let data = js.typedarray(sys::TypedarrayType::uint8_array, len, buffer)?;
-            let class = state
-                .registry
-                .video_frame
-                .first()
-                .expect("init registers VideoFrame")
-                .get(js)?;
+            let class = registered(js, &state.registry.video_frame, "VideoFrame")?;
             let (w, h, f) = (
                 js.number(f64::from(width))?,
                 js.number(f64::from(height))?,
@@ -127,6 +118,12 @@ pub(crate) fn value(js: Js, state: &EnvState, v: Value) -> NodeResult<sys::napi_
             js.new_instance(class, &[data, w, h, f])
         }
         Value::Object(handle) => py_object(js, state, handle),
+        Value::Cancel(flag) => {
+            // SAFETY: `js` is the running callback's env; the class is
+            // registered in every env that loaded the addon.
+            unsafe { CancelToken::to_napi_value(js.raw(), CancelToken { flag }) }
+                .map_err(|e| NodeError::Napi("CancelToken", e.status as i32))
+        }
     }
 }
 
