@@ -8,6 +8,14 @@
  * become `NodeInitializeError` / `NodeProcessError` / `NodeCleanupError` whose
  * cause is a `PythonError` (type, message, traceback).
  *
+ * Each batch and source chunk carries a `CancelToken`, cancelled when the
+ * Effect awaiting it is interrupted (an abort, a consumer leaving a stream, a
+ * failure elsewhere): the host stops before its next item, so the cleanup
+ * calls queued behind it run after the item in progress rather than after the
+ * whole batch. An item that cannot cross because it is cyclic or nested too
+ * deep fails as that item's `NodeProcessError` with core's
+ * `InvalidRuntimeData` as the cause, as on every transport.
+ *
  * @since 0.1.0
  */
 import {
@@ -16,11 +24,19 @@ import {
   NodeProcessError,
   NodeRef,
   type Pipeline,
-  type RuntimeData as Data,
+  RuntimeData as Data,
   Transport,
   TransportUnavailable
 } from "@remotemedia/core"
-import { type PyObject, type Python, pythonObject, RuntimeHost, start } from "@remotemedia/python-bridge"
+import {
+  CancelToken,
+  type PyObject,
+  type Python,
+  PythonConversionError,
+  pythonObject,
+  RuntimeHost,
+  start
+} from "@remotemedia/python-bridge"
 import { Config, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 
 /**
@@ -88,19 +104,46 @@ const release = (host: PyObject, nodeId: string, method: string, object: PyObjec
 const processError = (nodeId: string, record: RuntimeHost.ErrorRecord, fallbackIndex: number) =>
   new NodeProcessError({ nodeId, itemIndex: record.index ?? fallbackIndex, cause: RuntimeHost.toPythonError(record) })
 
+/**
+ * A host call given a fresh `CancelToken`, cancelled if the Effect awaiting it
+ * is interrupted; the Python thread then stops the call between items, and
+ * its late result is dropped.
+ */
+const cancellable = <A, E>(call: (token: CancelToken) => Promise<A>, onError: (cause: unknown) => E): Effect.Effect<A, E> =>
+  Effect.callback<A, E>((resume) => {
+    const token = new CancelToken()
+    call(token).then((value) => resume(Effect.succeed(value)), (cause: unknown) => resume(Effect.fail(onError(cause))))
+    return Effect.sync(() => token.cancel())
+  })
+
+/**
+ * The failure of a batch the bridge could not convert: when an item is cyclic
+ * or nested too deep, that item's error with core's `InvalidRuntimeData` (the
+ * wording every transport uses); otherwise the batch's first item's.
+ */
+const batchError = (nodeId: string, items: ReadonlyArray<RuntimeData>, firstIndex: number, cause: unknown) => {
+  if (cause instanceof PythonConversionError && cause.reason !== undefined) {
+    for (const [offset, item] of items.entries()) {
+      const problem = Data.checkShape(item)
+      if (problem !== undefined) return new NodeProcessError({ nodeId, itemIndex: firstIndex + offset, cause: problem })
+    }
+  }
+  return new NodeProcessError({ nodeId, itemIndex: firstIndex, cause })
+}
+
 const transform = (host: PyObject, nodeId: string, object: PyObject): Transport.TransformStage => ({
   _tag: "Transform",
   nodeIds: [nodeId],
   process: (items, { firstIndex, recordItemTime }) =>
-    Effect.tryPromise({
-      try: () =>
+    cancellable(
+      (token) =>
         RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, RuntimeHost.ErrorRecord | null, ReadonlyArray<number>?]>(
           host,
           recordItemTime ? "process_batch_timed" : "process_batch",
-          [object, items, firstIndex]
+          [object, items, firstIndex, token]
         ),
-      catch: (cause) => new NodeProcessError({ nodeId, itemIndex: firstIndex, cause })
-    }).pipe(Effect.flatMap(([outputs, error, times]) => {
+      (cause) => batchError(nodeId, items, firstIndex, cause)
+    ).pipe(Effect.flatMap(([outputs, error, times]) => {
       if (recordItemTime && times) for (const ms of times) recordItemTime(nodeId, ms)
       if (error === null) return Effect.succeed(outputs)
       const failure = processError(nodeId, error, firstIndex)
@@ -128,11 +171,15 @@ const source = (
   const pull = (cursor: PyObject) => (failed: NodeProcessError | undefined) =>
     failed
       ? Effect.fail(failed)
-      : Effect.tryPromise({
-        try: () =>
-          RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, boolean, RuntimeHost.ErrorRecord | null]>(host, "next_chunk", [cursor, ...chunk]),
-        catch: (cause) => new NodeProcessError({ nodeId, itemIndex: 0, cause })
-      }).pipe(Effect.map(([items, done, error]) =>
+      : cancellable(
+        (token) =>
+          RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, boolean, RuntimeHost.ErrorRecord | null]>(
+            host,
+            "next_chunk",
+            [cursor, ...chunk, token]
+          ),
+        (cause) => new NodeProcessError({ nodeId, itemIndex: 0, cause })
+      ).pipe(Effect.map(([items, done, error]) =>
         [
           items,
           error !== null ? Option.some(processError(nodeId, error, 0)) : done ? Option.none() : Option.some(undefined)

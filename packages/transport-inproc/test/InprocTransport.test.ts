@@ -87,10 +87,10 @@ describe("the Promise API with the default transport", () => {
       (e: unknown) => e
     )
     assert.instanceOf(error, NodeProcessError)
-    const cause = (error as NodeProcessError).cause
+    const cause = error.cause
     assert.instanceOf(cause, PythonError)
-    assert.strictEqual((cause as PythonError).pyType, "ValueError")
-    assert.include((cause as PythonError).traceback, "fail_deep_inside")
+    assert.strictEqual(cause.pyType, "ValueError")
+    assert.include(cause.traceback, "fail_deep_inside")
   })
 
   it("aborting a run stops a slow async source and cleans it up once", async () => {
