@@ -108,7 +108,7 @@ export type BridgeError = PythonError | PythonStartError | PythonConversionError
 export const fromNative = (error: unknown, context?: { readonly typeName?: string; readonly tried?: ReadonlyArray<string> }): unknown => {
   if (typeof error !== "object" || error === null) return error
   const e = error as { readonly code?: unknown; readonly message?: unknown } & Record<string, unknown>
-  const text = typeof e.message === "string" ? e.message : String(error)
+  const text = typeof e.message === "string" ? e.message : "the native module failed without a message"
   switch (e.code) {
     case "ERR_PYTHON_EXCEPTION":
       return new PythonError({

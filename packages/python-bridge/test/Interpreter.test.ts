@@ -72,7 +72,9 @@ describe("Python", () => {
     assert.strictEqual(math.typeName, "builtins.module")
     assert.strictEqual(await math.callMethodJs("sqrt", [16]), 4)
     const np = await py.import("numpy")
-    assert.include(String(await np.getJs("__file__")), "/python/.venv/")
+    const file = await np.getJs("__file__")
+    assert.isString(file)
+    assert.include(file, "/python/.venv/")
     assert.strictEqual(await py.evalJs("__import__('os').getpid()"), process.pid)
     const linalg = await py.import("numpy.linalg")
     assert.strictEqual(await linalg.getJs("__name__"), "numpy.linalg")
@@ -308,9 +310,9 @@ describe("conversion", () => {
       assert.deepStrictEqual(seenBy, ["ndarray", tensor.dtype, [...tensor.shape]])
       const back = await roundTrip(tensor)
       assert.instanceOf(back, Tensor)
-      assert.strictEqual((back as Tensor).dtype, tensor.dtype)
-      assert.deepStrictEqual((back as Tensor).shape, tensor.shape)
-      assert.deepStrictEqual([...(back as Tensor).data], [...tensor.data])
+      assert.strictEqual(back.dtype, tensor.dtype)
+      assert.deepStrictEqual(back.shape, tensor.shape)
+      assert.deepStrictEqual([...back.data], [...tensor.data])
     }
     assert.deepStrictEqual(
       await python().evalJs("[a.dtype.name, a.shape]", { a: Int32Array.from([1, 2]) }),
@@ -328,7 +330,7 @@ describe("conversion", () => {
     assert.deepStrictEqual([...ro.data], [1, 1, 1])
     const odd = await py.evalJs("__import__('numpy').zeros(2, dtype='complex64')")
     assert.instanceOf(odd, PyObject, "dtypes without a core name stay Python objects")
-    assert.strictEqual((odd as PyObject).typeName, "numpy.ndarray")
+    assert.strictEqual(odd.typeName, "numpy.ndarray")
     assert.deepStrictEqual(await py.evalJs("[__import__('numpy').float32(0.5), __import__('numpy').int64(-3)]"), [0.5, -3])
   })
 
@@ -341,9 +343,9 @@ describe("conversion", () => {
     )
     const back = await roundTrip(audio)
     assert.instanceOf(back, Audio)
-    assert.strictEqual((back as Audio).sampleRate, 48000)
-    assert.strictEqual((back as Audio).channels, 2)
-    assert.deepStrictEqual([...(back as Audio).samples], [...samples])
+    assert.strictEqual(back.sampleRate, 48000)
+    assert.strictEqual(back.channels, 2)
+    assert.deepStrictEqual([...back.samples], [...samples])
     const made = (await python().evalJs(
       "__import__('remotemedia').Audio(samples=__import__('numpy').zeros(4, dtype='float64'), sample_rate=8000)"
     )) as Audio
@@ -356,7 +358,7 @@ describe("conversion", () => {
     const back = await roundTrip(frame)
     assert.instanceOf(back, VideoFrame)
     assert.deepStrictEqual(
-      [(back as VideoFrame).width, (back as VideoFrame).height, (back as VideoFrame).format, [...(back as VideoFrame).data]],
+      [back.width, back.height, back.format, [...back.data]],
       [2, 2, "rgb24", [...frame.data]]
     )
     assert.strictEqual(

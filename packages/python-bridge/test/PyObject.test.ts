@@ -106,7 +106,7 @@ describe("PyObject", () => {
     const b = new Tensor(Float64Array.from([10, 20, 30]), [3])
     const sum = await np.callMethodJs("add", [a, b])
     assert.instanceOf(sum, Tensor)
-    assert.deepStrictEqual([...(sum as Tensor).data], [11, 22, 33])
+    assert.deepStrictEqual([...sum.data], [11, 22, 33])
     assert.instanceOf(a, PyObject)
   })
 })
