@@ -37,7 +37,7 @@ import {
   RuntimeHost,
   start
 } from "@remotemedia/python-bridge"
-import { Config, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
+import { Config, Effect, Layer, Schema, type Scope, Stream } from "effect"
 
 /**
  * Options of the in-process transport.
@@ -50,9 +50,9 @@ export interface InprocOptions {
   readonly venv?: string | undefined
   /** Extra entries for `sys.path`. */
   readonly paths?: ReadonlyArray<string> | undefined
-  /** Most items a source hands over per call. Default 64. */
+  /** Most items a source hands over per call. Default 64 (core's `Transport.SourceChunkDefaults`). */
   readonly sourceChunkSize?: number | undefined
-  /** A source call returns early once this many ms have passed and it has items. Default 5. */
+  /** A source call returns early once this many ms have passed and it has items. Default 5 (core's `Transport.SourceChunkDefaults`). */
   readonly sourceMaxWaitMs?: number | undefined
 }
 
@@ -145,9 +145,7 @@ const transform = (host: PyObject, nodeId: string, object: PyObject): Transport.
       (cause) => batchError(nodeId, items, firstIndex, cause)
     ).pipe(Effect.flatMap(([outputs, error, times]) => {
       if (recordItemTime && times) for (const ms of times) recordItemTime(nodeId, ms)
-      if (error === null) return Effect.succeed(outputs)
-      const failure = processError(nodeId, error, firstIndex)
-      return Effect.fail(outputs.length > 0 ? new Transport.PartialBatch(outputs, failure) : failure)
+      return Transport.batchResult(outputs, error === null ? undefined : processError(nodeId, error, firstIndex))
     }))
 })
 
@@ -158,7 +156,7 @@ const source = (
   report: Transport.CleanupReporter,
   options: InprocOptions
 ): Transport.SourceStage => {
-  const chunk = [options.sourceChunkSize ?? 64, (options.sourceMaxWaitMs ?? 5) / 1000] as const
+  const { maxItems, maxWaitMs } = Transport.sourceChunk(options)
   const cursor = Effect.acquireRelease(
     Effect.tryPromise({
       try: () => host.callMethod("start_source", [object]),
@@ -166,31 +164,24 @@ const source = (
     }),
     (cursor) => release(host, nodeId, "close_source", cursor, report)
   )
-  // Each step hands over a chunk; a failure is kept as the next state, so the
-  // items produced before it are emitted first.
-  const pull = (cursor: PyObject) => (failed: NodeProcessError | undefined) =>
-    failed
-      ? Effect.fail(failed)
-      : cancellable(
-        (token) =>
-          RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, boolean, RuntimeHost.ErrorRecord | null]>(
-            host,
-            "next_chunk",
-            [cursor, ...chunk, token]
-          ),
-        (cause) => new NodeProcessError({ nodeId, itemIndex: 0, cause })
-      ).pipe(Effect.map(([items, done, error]) =>
-        [
-          items,
-          error !== null ? Option.some(processError(nodeId, error, 0)) : done ? Option.none() : Option.some(undefined)
-        ] as const
-      ))
+  const pull = (cursor: PyObject) => (produced: number) =>
+    cancellable(
+      (token) =>
+        RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, boolean, RuntimeHost.ErrorRecord | null]>(
+          host,
+          "next_chunk",
+          [cursor, maxItems, maxWaitMs / 1000, token]
+        ),
+      (cause) => new NodeProcessError({ nodeId, itemIndex: produced, cause })
+    ).pipe(Effect.map(([items, done, error]): Transport.SourcePage => ({
+      items,
+      done,
+      error: error === null ? undefined : processError(nodeId, error, produced)
+    })))
   return {
     _tag: "Source",
     nodeIds: [nodeId],
-    items: Stream.unwrap(
-      Effect.map(cursor, (c) => Stream.paginate<NodeProcessError | undefined, RuntimeData, NodeProcessError>(undefined, pull(c)))
-    )
+    items: Stream.unwrap(Effect.map(cursor, (c) => Transport.pagedSource(pull(c))))
   }
 }
 
