@@ -27,6 +27,7 @@
  * | `Audio` | `remotemedia.Audio(samples=<float32 ndarray, same memory>, sample_rate, channels)` | `Audio` |
  * | `VideoFrame` (pixels copied) | `remotemedia.VideoFrame(data=bytes, width, height, format)` | `VideoFrame` |
  * | `PyObject` | that very object | |
+ * | `CancelToken` | a token whose `is_set()` turns true on `cancel()` | `CancelToken` sharing the flag |
  * | | numpy scalars (`np.float32(1)`) | `number` / `bigint` / `boolean` |
  * | | anything else | `PyObject` handle |
  *
@@ -39,6 +40,10 @@
  * strided or read-only are copied once first. Writes on either side are seen
  * by the other. Do not transfer (detach) an ArrayBuffer that Python still
  * views.
+ *
+ * Arrays and plain objects may nest 1,000 levels below each argument; deeper
+ * data, or data that refers back to itself, is rejected with a
+ * `PythonConversionError` naming the place (and the cycle) in a short message.
  *
  * `Tensor`, `Audio` and `VideoFrame` are recognised as instances of
  * `@remotemedia/core`'s classes (registered with the native module when this
