@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
+from itertools import pairwise
 from typing import Any
 
 from .errors import ManifestError
@@ -61,7 +62,7 @@ class Pipeline:
             "version": "v1",
             "metadata": metadata,
             "nodes": manifest_nodes,
-            "connections": [{"from": a, "to": b} for a, b in zip(ids, ids[1:], strict=False)],
+            "connections": [{"from": a, "to": b} for a, b in pairwise(ids)],
         }
 
     def serialize(self, description: str | None = None) -> str:

@@ -17,7 +17,12 @@ from .node import Node
 if TYPE_CHECKING:
     from ._probe import Culprit
 
-__all__ = ["DEFAULT_MAX_SIZE", "deserialize_node_from_ipc", "serialize_node_for_ipc", "unpickle_node_data"]
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "deserialize_node_from_ipc",
+    "serialize_node_for_ipc",
+    "unpickle_node_data",
+]
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
 """Default limit on the size of a serialized node, in bytes (2 GiB)."""

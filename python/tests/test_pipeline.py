@@ -110,10 +110,15 @@ def test_serialize_matches_the_fixture_core_decodes() -> None:
 
     from remotemedia.nodes import CalculatorNode, PassThroughNode
 
-    fixture_path = Path(__file__).parents[2] / "packages/core/test/fixtures/upstream-calc-pipeline.json"
+    fixture_path = (
+        Path(__file__).parents[2] / "packages/core/test/fixtures/upstream-calc-pipeline.json"
+    )
     fixture = json.loads(fixture_path.read_text())
     pipeline = Pipeline(
-        [PassThroughNode(name="pass"), CalculatorNode(name="calc", operation="multiply", operand=2)],
+        [
+            PassThroughNode(name="pass"),
+            CalculatorNode(name="calc", operation="multiply", operand=2),
+        ],
         name="calc-pipeline",
     )
     written = json.loads(pipeline.serialize())

@@ -503,7 +503,6 @@ def test_error_message_format() -> None:
     assert str(bare) == "Cannot deserialize node: data is bad. Suggestion: retry."
 
 
-
 class _CountsInit(Node):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
@@ -517,7 +516,9 @@ class _CountsInit(Node):
 
 
 def test_deserialize_without_initialize_leaves_the_node_for_the_caller() -> None:
-    restored = deserialize_node_from_ipc(serialize_node_for_ipc(_CountsInit(name="n")), initialize=False)
+    restored = deserialize_node_from_ipc(
+        serialize_node_for_ipc(_CountsInit(name="n")), initialize=False
+    )
     assert isinstance(restored, _CountsInit)
     assert restored.is_initialized is False
     assert restored.inits == 0

@@ -122,7 +122,10 @@ def test_type_of_describes_python_values() -> None:
     assert node.process(1) == "int"
     assert node.process({"type": "x"}) == "dict"
     assert node.process(np.zeros((2, 3), dtype=np.int16)) == "ndarray[int16](2, 3)"
-    assert node.process(Audio(np.zeros(8, dtype=np.float32), 16000, 2)) == "Audio(16000Hz, 2ch, 4 frames)"
+    assert (
+        node.process(Audio(np.zeros(8, dtype=np.float32), 16000, 2))
+        == "Audio(16000Hz, 2ch, 4 frames)"
+    )
     assert node.process(VideoFrame(bytes(12), 2, 2)) == "VideoFrame(2x2 rgb24)"
     assert node.process(fx.OpaqueThing(1)) == "remotemedia.testing.nodes.OpaqueThing"
 
@@ -147,7 +150,7 @@ def test_duck_node_is_valid_and_not_a_node_is_not() -> None:
 
 def test_custom_pipeline_uses_unregistered_local_classes(host: RuntimeHost) -> None:
     pipeline = fx.make_custom_pipeline(factor=4)
-    multiply, label = pipeline.nodes
+    multiply, _label = pipeline.nodes
     assert "<locals>" in type(multiply).__qualname__
     with pytest.raises(Exception, match="Unknown node type"):
         get_node_class(type(multiply).__name__)

@@ -27,7 +27,12 @@ class TestVideoFrame:
         self, fmt: str, width: int, height: int, size: int
     ) -> None:
         frame = VideoFrame(bytes(size), width, height, fmt)
-        assert (frame.width, frame.height, frame.format, len(frame.data)) == (width, height, fmt, size)
+        assert (frame.width, frame.height, frame.format, len(frame.data)) == (
+            width,
+            height,
+            fmt,
+            size,
+        )
         with pytest.raises(ValueError, match=f"needs {size} bytes, got {size + 1}"):
             VideoFrame(bytes(size + 1), width, height, fmt)
 

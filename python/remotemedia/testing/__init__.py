@@ -9,6 +9,6 @@ its own name and the name with ``Node`` added (``FixtureCounter`` and
 """
 
 from . import nodes
-from .nodes import *  # noqa: F403  (every fixture, by the names nodes.__all__ lists)
+from .nodes import *  # every fixture, by the names nodes.__all__ lists
 
 __all__ = nodes.__all__

@@ -410,7 +410,11 @@ def _describe(value: Any) -> str:
     if isinstance(value, VideoFrame):
         return f"VideoFrame({value.width}x{value.height} {value.format})"
     kind = type(value)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
 
 
 @register_node
@@ -454,7 +458,9 @@ class FixtureUseOpaque(Node):
 
     def process(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, OpaqueThing):
-            raise TypeError(f"FixtureUseOpaque {self.name!r} expects an OpaqueThing, got {_describe(data)}")
+            raise TypeError(
+                f"FixtureUseOpaque {self.name!r} expects an OpaqueThing, got {_describe(data)}"
+            )
         data.seen_by.append(self.name)
         return {"value": data.value, "id": id(data)}
 
