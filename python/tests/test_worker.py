@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import mmap
 import os
 import signal
 import subprocess
@@ -134,7 +135,7 @@ def _receive_buffer(array: Any) -> int:
     base = array
     while isinstance(base, np.ndarray):
         base = base.base
-    return len(base.obj) if isinstance(base, memoryview) and isinstance(base.obj, bytearray) else 0
+    return len(base.obj) if isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap) else 0
 
 
 class BufferProbe(Node):

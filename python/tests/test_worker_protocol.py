@@ -55,7 +55,7 @@ def test_ts_to_python_frame_decodes_to_its_message(vector: dict[str, Any]) -> No
 
 def test_ts_to_python_vectors_exist_and_cover_every_request() -> None:
     ops = {v["message"]["op"] for v in TS_VECTORS}
-    assert ops >= {"load_manifest", "load_instance", "process", "pull", "end", "cleanup", "shutdown"}
+    assert ops >= {"load_manifest", "load_instance", "process", "pull", "end", "cancel", "cleanup", "shutdown"}
 
 
 def test_vector_files_are_valid_json_with_their_direction() -> None:

@@ -109,11 +109,3 @@ export class CleanupTimeout extends Schema.TaggedError<CleanupTimeout>()("Cleanu
     return `Cleanup of node '${this.nodeId}' did not finish within ${this.timeoutMs} ms; its worker was killed`
   }
 }
-
-/**
- * Everything a worker request can fail with besides a node's own exception.
- *
- * @category errors
- * @since 0.1.0
- */
-export type WorkerFailure = WorkerCrashed | ProtocolError | ItemTimeout

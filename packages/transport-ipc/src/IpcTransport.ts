@@ -20,10 +20,10 @@
  */
 import { NodeCleanupError, NodeInitializeError, NodeRef, type Pipeline, Transport, TransportUnavailable } from "@remotemedia/core"
 import { Config, type Context, Effect, Layer, Schema, type Scope } from "effect"
-import { findPython, type PythonLocation } from "./Interpreter.js"
-import * as LiveInstance from "./LiveInstance.js"
-import { type LoadedNode, type LoadRequest, type RestartPolicy, Session } from "./Session.js"
-import { sourceStage, transformStage } from "./Stages.js"
+import { findPython, type PythonLocation } from "./internal/Interpreter.js"
+import * as LiveInstance from "./internal/LiveInstance.js"
+import { type LoadedNode, type LoadRequest, Session } from "./internal/Session.js"
+import { sourceStage, transformStage } from "./internal/Stages.js"
 
 /**
  * Options of the IPC transport. All but the callbacks may come from the
@@ -50,7 +50,7 @@ export interface IpcOptions {
   /** Longest time one item may spend in one node; the worker is stopped when it is exceeded. */
   readonly itemTimeoutMs?: number | undefined
   /** After a crash, start a new worker, re-ship its nodes and resend the batch, up to `maxRestarts` times. */
-  readonly restart?: RestartPolicy | undefined
+  readonly restart?: { readonly maxRestarts: number } | undefined
   /** Ship each instance's state back after its cleanup and give it to the caller's live object. */
   readonly returnState?: boolean | undefined
   /** Receives the worker copy's final state (pickled, after cleanup) when `returnState` is on. */
@@ -67,6 +67,13 @@ export interface IpcOptions {
   readonly stderrTailLines?: number | undefined
   /** Log level of worker stderr lines that carry none (print output). Default `Info`. */
   readonly stderrLogLevel?: "Debug" | "Info" | "Warn" | "Error" | undefined
+  /**
+   * The largest frame (one message) accepted or sent on a worker channel, in
+   * bytes, both ways. A reply announcing more is a `ProtocolError` (the worker
+   * is stopped, nothing of that size is allocated); a request that would be
+   * larger fails its batch. Default 1 GiB; at most 2^32 - 1.
+   */
+  readonly maxFrameBytes?: number | undefined
   /** Most items a source hands over per request. Default 64. */
   readonly sourceChunkSize?: number | undefined
   /** A source request returns early once this many ms passed and it has items. Default 5. */
@@ -105,6 +112,7 @@ const OptionsSchema = Schema.Struct({
   cleanupTimeoutMs: Schema.optional(Positive),
   stderrTailLines: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
   stderrLogLevel: Schema.optional(Schema.Literals(["Debug", "Info", "Warn", "Error"])),
+  maxFrameBytes: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(0xffffffff))),
   sourceChunkSize: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
   sourceMaxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1))),
   workerCommand: Schema.optional(Schema.Array(Schema.String))
@@ -183,11 +191,12 @@ const loadGroup = (
           ...(settings.imports ?? []).flatMap((m) => ["--import", m]),
           ...(settings.allowedModules ?? []).flatMap((m) => ["--allow-module", m])
         ],
-        env: { ...settings.interpreter.env, ...settings.env },
+        env: settings.env,
         cwd: settings.cwd,
         nodeIds,
         stderrTailLines: settings.stderrTailLines ?? 50,
         startTimeoutMs: settings.startTimeoutMs ?? 30_000,
+        maxFrameBytes: settings.maxFrameBytes,
         onStderrLine: stderrLogger(context, settings, nodeIds)
       }, {
         restart: settings.restart,

@@ -1,6 +1,6 @@
 // Framing: frames split across reads, several per read, direct reads into large frames, truncated and oversized frames.
 import { assert, describe, it } from "@effect/vitest"
-import { FrameDecoder, FramingError, READ_BUFFER_BYTES } from "../src/Framing.js"
+import { FrameDecoder, FramingError, READ_BUFFER_BYTES } from "../src/internal/Framing.js"
 
 const frame = (body: Array<number>) => {
   const n = body.length

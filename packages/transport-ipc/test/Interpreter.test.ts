@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { findPython } from "../src/Interpreter.js"
+import { findPython } from "../src/internal/Interpreter.js"
 
 const fakeVenv = (root: string) => {
   mkdirSync(join(root, "bin"), { recursive: true })
@@ -20,11 +20,11 @@ describe("Interpreter.findPython", () => {
     const cwd = join(dir, "repo", "packages", "x")
     mkdirSync(cwd, { recursive: true })
     const env = { REMOTEMEDIA_PYTHON: activeVenv, VIRTUAL_ENV: join(dir, "active") }
-    assert.deepStrictEqual(findPython({ python: optionVenv }, env, cwd), { python: optionVenv, source: "option", env: {} })
+    assert.deepStrictEqual(findPython({ python: optionVenv }, env, cwd), { python: optionVenv, source: "option" })
     assert.strictEqual(findPython({}, env, cwd).source, "env")
     assert.deepStrictEqual(findPython({ venv: join(dir, "opt") }, {}, cwd).python, optionVenv)
     assert.deepStrictEqual(findPython({}, { VIRTUAL_ENV: join(dir, "active") }, cwd).python, activeVenv)
-    assert.deepStrictEqual(findPython({}, {}, cwd), { python: repoVenv, source: "repository", env: {} })
+    assert.deepStrictEqual(findPython({}, {}, cwd), { python: repoVenv, source: "repository" })
     assert.deepStrictEqual(findPython({}, {}, tmpdir()).python, "python3")
   })
 

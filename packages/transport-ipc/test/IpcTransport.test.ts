@@ -19,7 +19,7 @@ import {
   VideoFrame
 } from "@remotemedia/core"
 import { Config, ConfigProvider, Effect, Layer, Logger, References, Stream } from "effect"
-import { PickledObject } from "../src/Codec.js"
+import { PickledObject } from "../src/PickledObject.js"
 import { ItemTimeout, ProtocolError, WorkerCrashed } from "../src/IpcError.js"
 import * as IpcTransport from "../src/IpcTransport.js"
 import { alive, base, eventually, fixture, fixturesDir, python, serialized } from "./helpers.js"

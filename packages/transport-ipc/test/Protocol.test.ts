@@ -3,10 +3,14 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
-import { BLOB_THRESHOLD, decode, encodeFrameParts, PickledObject } from "../src/Codec.js"
-import { FrameDecoder } from "../src/Framing.js"
-import { invalidReason } from "../src/Protocol.js"
+import { BLOB_THRESHOLD, Codec } from "../src/internal/Codec.js"
+import { decodeBody, FrameDecoder, FrameEncoder } from "../src/internal/Framing.js"
+import { invalidReason } from "../src/internal/Protocol.js"
+import { PickledObject } from "../src/PickledObject.js"
 import { hex, loadVectors, tag, unhex, untag, vectorsDir } from "./vectors.js"
+
+const codec = new Codec()
+const decode = (body: Uint8Array) => decodeBody(codec, body)
 
 const pythonVectors = loadVectors("python_to_ts")
 const fraction = (pythonVectors.find((v) => v.name === "result_pickled_object")!.message as any).outputs[0].$pickle
@@ -76,6 +80,7 @@ const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>, numbe
   ["end", { op: "end", slots: [2, 3], seq: 6 }],
   ["cleanup", { op: "cleanup", slot: 1, return_state: true, seq: 7 }],
   ["shutdown", { op: "shutdown", seq: 8 }],
+  ["cancel", { op: "cancel", target: 5, seq: 10 }],
   [
     "process_split_body",
     {
@@ -96,7 +101,8 @@ const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>, numbe
   ]
 ]
 
-const frameOf = (message: unknown, threshold = BLOB_THRESHOLD): string => hex(Buffer.concat(encodeFrameParts(message, threshold)))
+const frameOf = (message: unknown, threshold = BLOB_THRESHOLD): string =>
+  hex(Buffer.concat(new FrameEncoder(codec, undefined, threshold).encode(message)))
 
 describe("shared vectors", () => {
   if (process.env["UPDATE_VECTORS"] === "1") {

@@ -3,8 +3,8 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { ProtocolError, WorkerCrashed, WorkerStartError } from "../src/IpcError.js"
-import { PROTOCOL_VERSION } from "../src/Protocol.js"
-import { type SpawnOptions, Worker } from "../src/WorkerProcess.js"
+import { PROTOCOL_VERSION } from "../src/internal/Protocol.js"
+import { type SpawnOptions, Worker } from "../src/internal/WorkerProcess.js"
 import { alive, eventually, fixturesDir, python } from "./helpers.js"
 
 const options = (extra: Partial<SpawnOptions> = {}): SpawnOptions => ({

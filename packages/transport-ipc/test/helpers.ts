@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NodeRef } from "@remotemedia/core"
-import { findPython } from "../src/Interpreter.js"
+import { findPython } from "../src/internal/Interpreter.js"
 import type { IpcOptions } from "../src/IpcTransport.js"
 
 export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), "fixtures")

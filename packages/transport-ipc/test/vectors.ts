@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Audio, RuntimeData, Tensor, VideoFrame } from "@remotemedia/core"
-import { PickledObject } from "../src/Codec.js"
+import { PickledObject } from "../src/PickledObject.js"
 
 export const vectorsDir = join(dirname(fileURLToPath(import.meta.url)), "../../../python/remotemedia/worker/vectors")
 

@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
+import mmap
 import os
+import select
 import struct
 import sys
 import threading
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Final
 
-__all__ = ["MAX_FRAME", "FrameReader", "FrameWriter", "ProtocolError", "frame"]
+from .codec import CodecError
+
+__all__ = ["DEFAULT_MAX_FRAME", "MAX_FRAME", "FrameReader", "FrameTooLarge", "FrameWriter", "ProtocolError", "frame"]
 
 MAX_FRAME: Final = 0xFFFF_FFFF
 """The largest body a 4-byte length can announce (4 GiB - 1)."""
 
+DEFAULT_MAX_FRAME: Final = 1 << 30
+"""The worker's cap on a request body unless ``--max-frame-bytes`` says otherwise (1 GiB)."""
+
 _pack_header = struct.Struct(">I").pack
-_unpack_header = struct.Struct(">I").unpack
+_unpack_header_from = struct.Struct(">I").unpack_from
 _IOV_MAX = 512
 _SMALL: Final = 64 * 1024
 """Bodies up to this size are read as ``bytes``, and written with their header in one copy and
 one ``write``."""
+_WINDOW: Final = _SMALL + 4
+"""The reader's window holds one whole small frame."""
 
 
 class ProtocolError(Exception):
     """The peer broke the protocol: a truncated or malformed frame, or an invalid message."""
+
+
+class FrameTooLarge(CodecError):
+    """A frame to send is longer than the peer accepts: that message cannot be sent."""
 
 
 def frame(body: bytes | bytearray | memoryview) -> bytes:
@@ -32,10 +45,11 @@ def frame(body: bytes | bytearray | memoryview) -> bytes:
 
 
 class FrameReader:
-    """Reads whole frames from a binary stream, blocking.
+    """Reads whole frames from a binary stream, blocking, refusing bodies over ``max_frame``.
 
-    A body of up to 64 KiB comes back as ``bytes`` (from a buffered stream,
-    one system call usually fetches its header and body at once). A larger
+    The reader keeps its own 64 KiB window of the stream: one ``readinto``
+    usually fetches a small frame's header and body at once (and whatever
+    follows), and a body of up to 64 KiB comes back as ``bytes``. A larger
     body is read straight into a receive buffer, so it costs one copy out of
     the pipe, and comes back as a view of that buffer. Values decoded from a
     split body are views of it too, so a buffer stays valid as long as
@@ -43,98 +57,143 @@ class FrameReader:
     memory is much cheaper to fill than fresh pages) only when nothing does
     any more, neither the returned view nor a value decoded from it, and is
     read into a new buffer otherwise. A body over ``keep`` bytes always gets a
-    buffer of its own.
+    buffer of its own. New receive buffers are anonymous memory maps: pages
+    are committed as bytes arrive, so a frame that announces much and then
+    ends costs nothing. A header announcing more than ``max_frame`` bytes is a
+    :class:`ProtocolError` before anything is allocated.
+
+    :meth:`waiting` tells, without blocking, whether a frame (or the end of
+    the stream) is there to read.
     """
 
-    def __init__(self, stream: BinaryIO, *, keep: int = 256 * 1024 * 1024) -> None:
-        self._read = stream.read
-        self._readinto = stream.readinto  # type: ignore[attr-defined]
-        self._header = bytearray(4)
-        self._large = bytearray(0)
+    def __init__(
+        self, stream: BinaryIO, *, keep: int = 256 * 1024 * 1024, max_frame: int = MAX_FRAME
+    ) -> None:
+        # One read of what is there: a buffered stream's readinto would wait to fill the window.
+        self._readinto = getattr(stream, "readinto1", None) or stream.readinto  # type: ignore[attr-defined]
+        self._window = bytearray(_WINDOW)
+        self._view = memoryview(self._window)
+        self._start = 0  # the unread bytes of the window are [_start, _end)
+        self._end = 0
+        self._large: mmap.mmap | None = None
         self._keep = keep
+        self._max = max_frame
+        self._poll: select.poll | None = None
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN)
+
+    @property
+    def max_frame(self) -> int:
+        """The largest body this reader accepts."""
+        return self._max
+
+    def waiting(self) -> bool:
+        """Whether :meth:`read` has something to start on without waiting: bytes of a frame
+        already read ahead, or bytes (or the end of the stream) on the file descriptor."""
+        if self._end > self._start:
+            return True
+        return self._poll is not None and bool(self._poll.poll(0))
 
     def read(self) -> bytes | memoryview | None:
         """The next frame's body, or None at a clean end of stream (EOF between frames).
 
-        Raises :class:`ProtocolError` when the stream ends inside a frame.
+        Raises :class:`ProtocolError` when the stream ends inside a frame, or
+        when a header announces more than ``max_frame`` bytes.
         """
-        # Hot path: one readinto for the header, one read for the body; the partial-read
-        # paths only run when the stream hands over less than asked for.
-        header = self._header
-        got = self._readinto(header)
-        if got != 4 and not self._rest_of_header(got or 0):
-            return None
-        (length,) = _unpack_header(header)
-        if length <= _SMALL:
-            body = self._read(length)
-            return body if len(body) == length else self._rest_of_body(body, length)
-        view = self._large_body(length)
-        got = self._readinto(view) or 0
-        if got != length:
-            got = self._fill(view, got)
-            if got < length:
-                raise ProtocolError(
-                    f"truncated frame: stream ended after {got} of {length} announced bytes"
-                )
-        return view
+        # Hot path: the whole frame is in the window already.
+        start = self._start
+        have = self._end - start
+        if have >= 4:
+            (length,) = _unpack_header_from(self._window, start)
+            if length <= have - 4 and length <= self._max:
+                self._start = start + 4 + length
+                return bytes(self._view[start + 4 : start + 4 + length])
+        return self._read_slow()
 
-    def _fill(self, view: memoryview, got: int) -> int:
-        """Read into ``view[got:]`` until it is full or the stream ends; returns the new ``got``."""
-        while got < len(view):
+    def _read_slow(self) -> bytes | memoryview | None:
+        if not self._fill(4):
+            got = self._end - self._start
+            if got == 0:
+                return None
+            raise ProtocolError(f"truncated frame: stream ended after {got} of 4 header bytes")
+        (length,) = _unpack_header_from(self._window, self._start)
+        if length > self._max:
+            raise ProtocolError(
+                f"a frame announcing {length} bytes exceeds the limit of {self._max} bytes "
+                "(--max-frame-bytes)"
+            )
+        self._start += 4
+        if length <= _SMALL:
+            if not self._fill(length):
+                got = self._end - self._start
+                raise ProtocolError(f"truncated frame: stream ended after {got} of {length} announced bytes")
+            start = self._start
+            self._start = start + length
+            return bytes(self._view[start : start + length])
+        view = self._large_body(length)
+        got = self._end - self._start
+        view[:got] = self._view[self._start : self._end]
+        self._start = self._end = 0
+        while got < length:
             n = self._readinto(view[got:])
             if not n:
-                break
+                raise ProtocolError(f"truncated frame: stream ended after {got} of {length} announced bytes")
             got += n
-        return got
+        return view
 
-    def _rest_of_header(self, got: int) -> bool:
-        """Complete a header the first read left short; False at a clean end of stream."""
-        if not got:
-            return False
-        got = self._fill(memoryview(self._header), got)
-        if got < 4:
-            raise ProtocolError(f"truncated frame: stream ended after {got} of 4 header bytes")
+    def _fill(self, count: int) -> bool:
+        """Read until ``count`` unread bytes are in the window; False if the stream ends first."""
+        if self._end - self._start >= count:
+            return True
+        if self._start:  # move the unread bytes to the front: the window then has room for count
+            unread = self._end - self._start
+            self._view[:unread] = self._view[self._start : self._end]
+            self._start, self._end = 0, unread
+        while self._end < count:
+            n = self._readinto(self._view[self._end :])
+            if not n:
+                return False
+            self._end += n
         return True
-
-    def _rest_of_body(self, body: bytes, length: int) -> bytes:
-        """Complete a small body the first read left short."""
-        while len(body) < length:
-            more = self._read(length - len(body))
-            if not more:
-                raise ProtocolError(
-                    f"truncated frame: stream ended after {len(body)} of {length} announced bytes"
-                )
-            body += more
-        return body
 
     def _large_body(self, length: int) -> memoryview:
         if length > self._keep:
-            return memoryview(bytearray(length))
+            return memoryview(mmap.mmap(-1, length))
         large = self._large
         # In CPython every view of the buffer, and every value decoded from one (a numpy array's
         # base is such a view), keeps it alive through one reference from the views' shared
         # managed buffer. With none alive, the references are ``self._large``, ``large`` and
         # getrefcount's argument.
-        if length > len(large) or sys.getrefcount(large) > 3:
-            large = self._large = bytearray(length)
+        if large is None or length > len(large) or sys.getrefcount(large) > 3:
+            large = self._large = mmap.mmap(-1, length)
         return memoryview(large)[:length]
 
 
 class FrameWriter:
-    """Writes whole frames to a file descriptor; safe to share between threads."""
+    """Writes whole frames to a file descriptor; safe to share between threads.
 
-    def __init__(self, fd: int) -> None:
+    A body longer than ``max_frame`` (what the peer accepts) is refused with
+    :class:`FrameTooLarge` before anything is written.
+    """
+
+    def __init__(self, fd: int, *, max_frame: int = MAX_FRAME) -> None:
         self._fd = fd
         self._lock = threading.Lock()
+        self._max = max_frame
+        self._small = min(_SMALL, max_frame)
 
     def write(self, body: bytes | bytearray | memoryview) -> None:
-        """Write one frame; raises :class:`ProtocolError` for a body over :data:`MAX_FRAME`."""
+        """Write one frame."""
         self.write_parts([body])
 
     def write_parts(self, parts: Sequence[Any]) -> None:
         """Write one frame whose body is the concatenation of ``parts`` (gathered, not copied)."""
         body = parts[0] if len(parts) == 1 else None
-        if type(body) is bytes and len(body) <= _SMALL:
+        if type(body) is bytes and len(body) <= self._small:
             # Hot path (every small reply): one write of header + body.
             data = _pack_header(len(body)) + body
             with self._lock:
@@ -144,8 +203,8 @@ class FrameWriter:
             return
         views = [memoryview(p).cast("B") for p in parts]
         length = sum(v.nbytes for v in views)
-        if length > MAX_FRAME:
-            raise ProtocolError(f"frame body of {length} bytes exceeds the limit of {MAX_FRAME}")
+        if length > self._max:
+            raise FrameTooLarge(f"a frame of {length} bytes exceeds the limit of {self._max} bytes")
         views.insert(0, memoryview(_pack_header(length)))
         with self._lock:
             self._write_all([v for v in views if v.nbytes])

@@ -101,10 +101,26 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         help="let manifests name classes of MODULE by qualified path; repeatable",
     )
     parser.add_argument(
+        "--max-frame-bytes", type=_frame_size, default=None, metavar="N",
+        help="the largest frame body accepted or sent, in bytes (default 1 GiB); "
+        "a request announcing more is a protocol error",
+    )
+    parser.add_argument(
         "--log-level", default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"),
         help="DEBUG, INFO, WARNING, ... (default: $REMOTEMEDIA_WORKER_LOG or INFO)",
     )
     return parser.parse_args(argv)
+
+
+def _frame_size(text: str) -> int:
+    """argparse type of --max-frame-bytes: 1 .. 2^32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 1 <= value <= 0xFFFF_FFFF:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 4294967295, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,11 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         _widen_pipe(fd)
 
     from .. import register_allowed_module
-    from .framing import FrameReader, FrameWriter
+    from .framing import DEFAULT_MAX_FRAME, FrameReader, FrameWriter
     from .server import Worker, hello_message
 
-    writer = FrameWriter(args.out_fd)
-    reader = FrameReader(os.fdopen(args.in_fd, "rb", buffering=1 << 16, closefd=False))
+    cap = DEFAULT_MAX_FRAME if args.max_frame_bytes is None else args.max_frame_bytes
+    writer = FrameWriter(args.out_fd, max_frame=cap)
+    # Unbuffered: the reader keeps its own read-ahead window, so it knows what is waiting.
+    reader = FrameReader(os.fdopen(args.in_fd, "rb", buffering=0, closefd=False), max_frame=cap)
     for module in args.allowed:
         register_allowed_module(module)
     for module in args.imports:

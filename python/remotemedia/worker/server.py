@@ -14,17 +14,19 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from time import perf_counter
 from typing import Any, Final, NoReturn
 
 from .. import runtime_host
 from .._pickler import dump as pickle_dump
-from ..runtime_host import ErrorRecord, RuntimeHost, SourceCursor
+from ..runtime_host import ChunkResult, ErrorRecord, RuntimeHost, SourceCursor
 from ..serialization import unpickle_node_data
 from .codec import CodecError, MalformedFrame, decode, decode_envelope, encode_parts
 from .framing import FrameReader, FrameWriter, ProtocolError
 
-__all__ = ["EXIT_PROTOCOL", "EXIT_TIMEOUT", "PROTOCOL_VERSION", "Worker", "hello_message"]
+__all__ = ["CHECK_INTERVAL", "EXIT_PROTOCOL", "EXIT_TIMEOUT", "PROTOCOL_VERSION", "Worker", "hello_message"]
 
 PROTOCOL_VERSION: Final = 1
 
@@ -32,6 +34,16 @@ EXIT_PROTOCOL: Final = 2
 """Exit status after a protocol error."""
 EXIT_TIMEOUT: Final = 3
 """Exit status after an item overran its time limit."""
+
+CHECK_INTERVAL: Final = 0.002
+"""While a batch or pull runs, the least time between two looks for a ``cancel`` (seconds)."""
+
+_CHUNK_FAST: Final = 0.0005
+"""A chunk of items that took less than this (seconds) doubles the next one."""
+_CHUNK_SLOW: Final = 0.002
+"""A chunk that took more than this halves the next one."""
+_CANCEL_BYTES: Final = 1024
+"""Frames up to this size are looked at for a ``cancel`` while a batch runs."""
 
 log = logging.getLogger("remotemedia.worker")
 
@@ -86,6 +98,10 @@ class _Failure(Exception):
         self.node_id = node_id
         self.record = record
         self.extra = extra
+
+
+class _ParentGone(Exception):
+    """The request pipe ended while a batch ran: the parent is gone, nothing is answered."""
 
 
 # ---------------------------------------------------------------------------
@@ -161,12 +177,17 @@ class Worker:
         self._slots: dict[int, _Slot] = {}
         self._watchdog: _Watchdog | None = None
         self._seq: int | None = None  # of the request being answered, for a protocol error's reply
+        # Frames read while a batch ran (looking for a cancel), each with the request it cancels
+        # if it is a cancel; the loop answers them, in order, before it reads again.
+        self._queued: deque[tuple[bytes | memoryview, int | None]] = deque()
+        self._checked = 0.0  # when the running batch last looked for a cancel
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "load_manifest": self._load_manifest,
             "load_instance": self._load_instance,
             "pull": self._pull,
             "end": self._end,
             "cleanup": self._cleanup,
+            "cancel": self._cancel,
         }
 
     # -- sending -------------------------------------------------------------
@@ -200,10 +221,12 @@ class Worker:
     def serve(self) -> int:
         """Answer requests until ``shutdown`` (returns 0), EOF (0) or a protocol error (2)."""
         read = self._reader.read
+        queued = self._queued
         answer = self._answer
         try:
             while True:
-                body = read()
+                self._seq = None  # a frame that cannot be read is no request's
+                body = queued.popleft()[0] if queued else read()
                 if body is None:
                     log.debug("request pipe closed: exiting")
                     return 0
@@ -258,6 +281,9 @@ class Worker:
                 reply = handler(msg)
         except _Failure as failure:
             self._send_error(seq, failure)
+            return False
+        except _ParentGone:
+            log.debug("request pipe closed during a batch: stopped it")
             return False
         reply["seq"] = seq
         try:
@@ -363,6 +389,41 @@ class Worker:
         finally:
             os._exit(EXIT_TIMEOUT)
 
+    # -- cancelling --------------------------------------------------------
+    #
+    # A batch or pull looks for a ``cancel`` of itself between two items (and
+    # two nodes), at most every CHECK_INTERVAL: frames waiting on the request
+    # pipe are read and queued for the loop, and a cancel of the running request
+    # among the queued frames stops it. Fast items are run in chunks that grow
+    # while they take under half a millisecond, so a fast batch pays for a few
+    # extra calls, not for a check per item.
+
+    def _check(self, seq: int, node_id: str | None) -> None:
+        """Read the frames waiting; raise the ``cancelled`` failure if one cancels ``seq``."""
+        self._checked = perf_counter()
+        reader = self._reader
+        queued = self._queued
+        while reader.waiting():
+            self._seq = None  # a frame that cannot be read is not the running request's fault
+            body = reader.read()
+            self._seq = seq
+            if body is None:
+                raise _ParentGone
+            queued.append((body, _cancel_target(body)))
+        for _, target in queued:
+            if target == seq:
+                log.debug("request %d cancelled while node %r ran", seq, node_id)
+                record = _record("Cancelled", f"request {seq} was cancelled")
+                record["module"] = "remotemedia.worker"
+                raise _Failure("cancelled", node_id, record)
+
+    def _cancel(self, msg: dict[str, Any]) -> dict[str, Any]:
+        # The cancelled request, if it was still running, has stopped and been answered by now.
+        _field(msg, "target", int)
+        return {"op": "ok"}
+
+    # -- running items -------------------------------------------------------
+
     def _through(
         self,
         chain: Sequence[_Slot],
@@ -378,50 +439,92 @@ class Worker:
         on through the rest of the chain; a failure further down wins, since
         it happened at an earlier point of the stream.
         """
-        process_batch = self._process_batch
         data = items
         for slot in chain:
             if not data:
                 break
+            if perf_counter() - self._checked >= CHECK_INTERVAL:
+                self._check(seq, slot.node_id)
             first = slot.received
             slot.received = first + len(data)
-            if limit is None and times is None:
-                data, error = process_batch(slot.node, data, first)
+            if limit is None:
+                data, error = self._run(slot, data, first, times, seq)
             else:
-                data, error = self._run_measured(slot, data, first, times, limit, seq)
+                data, error = self._run_watched(slot, data, first, times, limit, seq)
             if error is not None:
                 failure = (slot, error)
         return data, failure
 
-    def _run_measured(
+    def _run(
+        self,
+        slot: _Slot,
+        items: list[Any],
+        first: int,
+        times: dict[str, list[float]] | None,
+        seq: int,
+    ) -> tuple[list[Any], ErrorRecord | None]:
+        """One node's part of :meth:`_through`, in chunks with a look for a cancel between them."""
+        node = slot.node
+        step: Callable[[Any, Sequence[Any], int], tuple[list[Any], ErrorRecord | None]]
+        if times is None:
+            step = self._process_batch
+        else:
+            spent = times.setdefault(slot.node_id, [])
+            timed = self._host.process_batch_timed
+
+            def step(node: Any, chunk: Sequence[Any], index: int) -> tuple[list[Any], ErrorRecord | None]:
+                outputs, error, ms = timed(node, chunk, index)
+                spent.extend(ms)
+                return outputs, error
+
+        count = len(items)
+        if count == 1:
+            return step(node, items, first)
+        out: list[Any] = []
+        start, size = 0, 1
+        while True:
+            began = perf_counter()
+            end = start + size
+            outputs, error = step(node, items if start == 0 and end >= count else items[start:end], first + start)
+            out += outputs
+            if error is not None or end >= count:
+                return out, error
+            start = end
+            now = perf_counter()
+            took = now - began
+            if took < _CHUNK_FAST:
+                size *= 2
+            elif took > _CHUNK_SLOW and size > 1:
+                size //= 2
+            if now - self._checked >= CHECK_INTERVAL:
+                self._check(seq, slot.node_id)
+
+    def _run_watched(
         self,
         slot: _Slot,
         items: Sequence[Any],
         first: int,
         times: dict[str, list[float]] | None,
-        limit: float | None,
+        limit: float,
         seq: int,
     ) -> tuple[list[Any], ErrorRecord | None]:
-        """One node's part of :meth:`_through` when items are timed, watched, or both."""
+        """One node's part of :meth:`_through` under the per-item watchdog, item by item."""
         host = self._host
-        if limit is None:
-            outputs, error, spent = host.process_batch_timed(slot.node, items, first)
-            if times is not None:
-                times.setdefault(slot.node_id, []).extend(spent)
-            return outputs, error
         watchdog = self._watchdog
         assert watchdog is not None
         out: list[Any] = []
         for offset, item in enumerate(items):
+            if offset and perf_counter() - self._checked >= CHECK_INTERVAL:
+                self._check(seq, slot.node_id)
             index = first + offset
             watchdog.arm(limit, {"seq": seq, "node_id": slot.node_id, "index": index, "limit": limit})
-            t0 = time.perf_counter()
+            t0 = perf_counter()
             try:
                 outputs, error = host.process_batch(slot.node, (item,), index)
             finally:
                 watchdog.disarm()
             if times is not None:
-                times.setdefault(slot.node_id, []).append((time.perf_counter() - t0) * 1000.0)
+                times.setdefault(slot.node_id, []).append((perf_counter() - t0) * 1000.0)
             out.extend(outputs)
             if error is not None:
                 return out, error
@@ -441,6 +544,7 @@ class Worker:
         limit = None if msg.get("item_timeout_ms") is None else self._limit(msg)
         times: dict[str, list[float]] | None = {} if msg.get("timed") else None
         head.received = first_index
+        self._checked = perf_counter()
         outputs, failure = self._through(chain, items, times, limit, msg["seq"])
         if failure is not None:
             slot, record = failure
@@ -458,22 +562,28 @@ class Worker:
         max_wait = _field(msg, "max_wait_ms", (int, float), optional=True)
         limit = self._limit(msg)
         times: dict[str, list[float]] | None = {} if msg.get("timed") else None
+        wait = 0.005 if max_wait is None else max_wait / 1000.0
+        seq = msg["seq"]
+        self._checked = perf_counter()
         watchdog = self._watchdog
-        if limit is not None and watchdog is not None:
-            max_items = 1
-            watchdog.arm(
-                limit,
-                {"seq": msg["seq"], "node_id": source.node_id, "index": source.cursor.produced, "limit": limit},
-            )
         try:
-            items, done, error = self._host.next_chunk(
-                source.cursor, max_items, 0.005 if max_wait is None else max_wait / 1000.0
-            )
-        finally:
-            if watchdog is not None:
-                watchdog.disarm()
-        failure = None if error is None else (source, error)
-        outputs, failure = self._through(chain[1:], items, times, limit, msg["seq"], failure)
+            if limit is not None and watchdog is not None:
+                watchdog.arm(
+                    limit,
+                    {"seq": seq, "node_id": source.node_id, "index": source.cursor.produced, "limit": limit},
+                )
+                try:
+                    items, done, error = self._host.next_chunk(source.cursor, 1, wait)
+                finally:
+                    watchdog.disarm()
+            else:
+                items, done, error = self._next_items(source, max_items, wait, seq)
+            failure = None if error is None else (source, error)
+            outputs, failure = self._through(chain[1:], items, times, limit, seq, failure)
+        except _Failure as stopped:
+            if stopped.phase == "cancelled":
+                stopped.extra["done"] = True
+            raise
         if failure is not None:
             slot, record = failure
             raise _Failure("process", slot.node_id, record, outputs=outputs, done=True)
@@ -481,6 +591,24 @@ class Worker:
         if times is not None:
             reply["times"] = times
         return reply
+
+    def _next_items(self, source: _Slot, max_items: int, wait: float, seq: int) -> ChunkResult:
+        """Up to ``max_items`` items of a source within ``wait`` seconds (as ``next_chunk``
+        pulls them), taken in steps of at most CHECK_INTERVAL with a look for a cancel between."""
+        cursor = source.cursor
+        assert cursor is not None
+        next_chunk = self._host.next_chunk
+        deadline = perf_counter() + wait
+        items, done, error = next_chunk(cursor, max_items, min(wait, CHECK_INTERVAL))
+        while not done and error is None and len(items) < max_items:
+            now = perf_counter()
+            if now >= deadline:
+                break
+            if now - self._checked >= CHECK_INTERVAL:
+                self._check(seq, source.node_id)
+            more, done, error = next_chunk(cursor, max_items - len(items), min(deadline - now, CHECK_INTERVAL))
+            items += more
+        return items, done, error
 
     # -- ending --------------------------------------------------------------
 
@@ -531,3 +659,17 @@ def _salvage(body: bytes | bytearray | memoryview) -> tuple[int | None, str | No
         return None, None
     seq, op = msg.get("seq"), msg.get("op")
     return (seq if isinstance(seq, int) else None), (op if isinstance(op, str) else None)
+
+
+def _cancel_target(body: bytes | memoryview) -> int | None:
+    """The request a frame read during a batch cancels, if it is a small, valid ``cancel``."""
+    if len(body) > _CANCEL_BYTES:
+        return None
+    try:
+        msg = decode(body)
+    except CodecError:
+        return None
+    if type(msg) is not dict or msg.get("op") != "cancel":
+        return None
+    target = msg.get("target")
+    return target if type(target) is int else None

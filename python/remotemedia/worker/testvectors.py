@@ -298,6 +298,21 @@ def _python_to_ts() -> list[tuple[str, dict[str, Any]]]:
         ),
         ("ok", {"op": "ok", "seq": 7}),
         ("ok_state", {"op": "ok", "state": b"\x80\x05N.", "seq": 8}),
+        (
+            "error_cancelled",
+            {
+                "op": "error",
+                "seq": 9,
+                "phase": "cancelled",
+                "node_id": "acc",
+                "type": "Cancelled",
+                "module": "remotemedia.worker",
+                "message": "request 9 was cancelled",
+                "traceback": "",
+                "index": None,
+                "done": True,
+            },
+        ),
     ]
 
 

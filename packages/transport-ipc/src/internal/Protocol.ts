@@ -65,6 +65,7 @@ export type Request =
     readonly item_timeout_ms?: number | undefined
   }
   | { readonly op: "end"; readonly slots: ReadonlyArray<number> }
+  | { readonly op: "cancel"; readonly target: number }
   | { readonly op: "cleanup"; readonly slot: number; readonly return_state?: boolean | undefined }
   | { readonly op: "shutdown" }
 
@@ -74,7 +75,7 @@ export type Request =
  * @category models
  * @since 0.1.0
  */
-export type Phase = "load" | "initialize" | "process" | "cleanup" | "timeout" | "protocol"
+export type Phase = "load" | "initialize" | "process" | "cleanup" | "timeout" | "cancelled" | "protocol"
 
 /**
  * An `error` reply.
@@ -122,7 +123,7 @@ export type Reply =
   | { readonly op: "ok"; readonly seq: number; readonly state?: Uint8Array | undefined }
   | ErrorReply
 
-const phases: ReadonlySet<string> = new Set(["load", "initialize", "process", "cleanup", "timeout", "protocol"])
+const phases: ReadonlySet<string> = new Set(["load", "initialize", "process", "cleanup", "timeout", "cancelled", "protocol"])
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const isInt = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u)

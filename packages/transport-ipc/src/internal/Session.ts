@@ -9,7 +9,7 @@
 import { PythonError } from "@remotemedia/core"
 import { Effect } from "effect"
 import type { CodecError } from "./Codec.js"
-import { CleanupTimeout, ProtocolError, type WorkerCrashed, type WorkerStartError } from "./IpcError.js"
+import { CleanupTimeout, ProtocolError, type WorkerCrashed, type WorkerStartError } from "../IpcError.js"
 import type { ErrorReply, Reply, Request } from "./Protocol.js"
 import { type SpawnOptions, Worker } from "./WorkerProcess.js"
 

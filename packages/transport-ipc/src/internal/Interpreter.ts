@@ -19,8 +19,6 @@ export interface PythonLocation {
   readonly python: string
   /** Where the choice came from, for messages. */
   readonly source: "option" | "env" | "venv" | "repository" | "path"
-  /** Environment variables the worker needs with it. */
-  readonly env: Readonly<Record<string, string>>
 }
 
 const venvPython = (venv: string) => join(venv, "bin", "python")
@@ -38,18 +36,18 @@ export const findPython = (
 ): PythonLocation => {
   const explicit = (python: string, source: PythonLocation["source"], what: string): PythonLocation => {
     if (python.includes("/") && !existsSync(python)) throw new Error(`the Python interpreter ${python} (${what}) does not exist`)
-    return { python, source, env: {} }
+    return { python, source }
   }
   if (options.python) return explicit(options.python, "option", "option 'python'")
   const fromEnv = env["REMOTEMEDIA_PYTHON"]
   if (fromEnv) return explicit(fromEnv, "env", "env REMOTEMEDIA_PYTHON")
   if (options.venv) return explicit(venvPython(resolve(cwd, options.venv)), "venv", "option 'venv'")
   const active = env["VIRTUAL_ENV"]
-  if (active && existsSync(venvPython(active))) return { python: venvPython(active), source: "venv", env: {} }
+  if (active && existsSync(venvPython(active))) return { python: venvPython(active), source: "venv" }
   for (let dir = resolve(cwd);; dir = dirname(dir)) {
     const candidate = venvPython(join(dir, "python", ".venv"))
-    if (existsSync(candidate)) return { python: candidate, source: "repository", env: {} }
+    if (existsSync(candidate)) return { python: candidate, source: "repository" }
     if (dirname(dir) === dir) break
   }
-  return { python: "python3", source: "path", env: {} }
+  return { python: "python3", source: "path" }
 }

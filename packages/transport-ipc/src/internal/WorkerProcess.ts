@@ -13,9 +13,9 @@ import { type ChildProcess, spawn as spawnChild } from "node:child_process"
 import type { Socket } from "node:net"
 import type { Writable } from "node:stream"
 import { Effect } from "effect"
-import { CodecError, decode, encodeFrameParts } from "./Codec.js"
-import { FrameDecoder } from "./Framing.js"
-import { ProtocolError, WorkerCrashed, WorkerStartError } from "./IpcError.js"
+import { Codec, CodecError } from "./Codec.js"
+import { DEFAULT_MAX_FRAME_BYTES, decodeBody, FrameDecoder, FrameEncoder } from "./Framing.js"
+import { ProtocolError, WorkerCrashed, WorkerStartError } from "../IpcError.js"
 import { type Hello, invalidReason, PROTOCOL_VERSION, type Reply, type Request } from "./Protocol.js"
 import * as SocketPair from "./SocketPair.js"
 
@@ -42,7 +42,11 @@ export interface SpawnOptions {
   readonly startTimeoutMs: number
   /** Called with each stderr line as it arrives. */
   readonly onStderrLine?: ((line: string, pid: number) => void) | undefined
-  /** Frames announcing more bytes than this are a protocol error. */
+  /**
+   * The cap on a frame body, both ways (default 1 GiB): a reply announcing
+   * more is a protocol error, a request that would be longer fails to encode,
+   * and the worker gets it as `--max-frame-bytes`.
+   */
   readonly maxFrameBytes?: number | undefined
 }
 
@@ -68,6 +72,9 @@ export class Worker {
   private expectingExit = false
   private truncated: string | undefined
   private onHello: ((hello: Hello | WorkerStartError) => void) | undefined
+  private readonly codec = new Codec()
+  private readonly frames: FrameEncoder
+  private readonly requests: Writable
   /** The worker's `hello`, once received. */
   hello: Hello | undefined
 
@@ -78,7 +85,8 @@ export class Worker {
     private readonly options: SpawnOptions,
     readonly command: ReadonlyArray<string>
   ) {
-    const requests = child.stdio[3] as Writable
+    this.frames = new FrameEncoder(this.codec, decoder.maxFrameBytes)
+    const requests = this.requests = child.stdio[3] as Writable
     requests.on("error", () => {}) // EPIPE after a crash: reported through "exit"
     const ended = () => {
       try {
@@ -127,6 +135,7 @@ export class Worker {
    * Starts a worker and waits for its `hello`. Interrupting kills it.
    */
   static start(options: SpawnOptions): Effect.Effect<Worker, WorkerStartError> {
+    const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     const args = [
       ...(options.command ?? ["-m", "remotemedia.worker"]),
       "--in-fd",
@@ -135,6 +144,8 @@ export class Worker {
       "4",
       "--parent-pid",
       String(process.pid),
+      "--max-frame-bytes",
+      String(maxFrameBytes),
       ...(options.workerArgs ?? [])
     ]
     const command = [options.python, ...args]
@@ -153,7 +164,7 @@ export class Worker {
       }
       const fail = (detail: string) => new WorkerStartError({ command, detail, stderrTail: worker?.stderrTail() ?? [] })
       const timer = setTimeout(() => settle(fail(`no hello within ${options.startTimeoutMs} ms`)), options.startTimeoutMs)
-      const decoder = new FrameDecoder(options.maxFrameBytes)
+      const decoder = new FrameDecoder(maxFrameBytes)
       const onread = {
         buffer: () => decoder.buffer(),
         callback: (n: number) => {
@@ -214,7 +225,7 @@ export class Worker {
   private receive(frame: Uint8Array): void {
     let message: unknown
     try {
-      message = decode(frame)
+      message = decodeBody(this.codec, frame)
     } catch (e) {
       return this.protocolViolation(e instanceof CodecError ? e.message : String(e))
     }
@@ -299,7 +310,9 @@ export class Worker {
   /**
    * Sends one request and waits for its reply (an `error` reply is a value
    * here; the caller maps it). Fails when the worker dies or breaks the
-   * protocol first, or when the request cannot be encoded.
+   * protocol first, or when the request cannot be encoded. Interrupted, it
+   * stops waiting at once (the reply is dropped when it comes) and, for a
+   * `process` or `pull`, asks the worker to stop the batch (`cancel`).
    */
   request(request: Request, during: string): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError> {
     return Effect.callback<Reply, WorkerCrashed | ProtocolError | CodecError>((resume) => {
@@ -309,23 +322,39 @@ export class Worker {
       let frame: Array<Uint8Array>
       try {
         // `seq` first: a spread into a fresh literal keeps a fast object shape for the encoder
-        frame = encodeFrameParts({ seq, ...request })
+        frame = this.frames.encode({ seq, ...request })
       } catch (e) {
-        return resume(Effect.fail(e instanceof CodecError ? e : new CodecError(String(e))))
+        return resume(Effect.fail(e instanceof CodecError ? e : new CodecError(String(e), { cause: e })))
       }
       this.pending.set(seq, { during, resume })
-      const out = this.child.stdio[3] as Writable
-      if (frame.length === 1) out.write(frame[0])
-      else {
-        // Header and raw parts in one gathered write (writev), no copy into one buffer.
-        out.cork()
-        for (const part of frame) if (part.byteLength > 0) out.write(part)
-        out.uncork()
-      }
-      return Effect.sync(() => {
-        if (this.pending.delete(seq)) this.abandoned.add(seq)
-      })
+      this.write(frame)
+      return Effect.sync(() => this.abandon(seq, request.op === "process" || request.op === "pull"))
     })
+  }
+
+  private write(frame: Array<Uint8Array>): void {
+    const out = this.requests
+    if (frame.length === 1) out.write(frame[0])
+    else {
+      // Header and raw parts in one gathered write (writev), no copy into one buffer.
+      out.cork()
+      for (const part of frame) if (part.byteLength > 0) out.write(part)
+      out.uncork()
+    }
+  }
+
+  /**
+   * The caller stopped waiting for request `seq`: its reply is dropped when it
+   * comes. With `cancel`, the worker is asked to stop that batch or pull
+   * between two items; the reply to the `cancel` is not awaited either.
+   */
+  private abandon(seq: number, cancel: boolean): void {
+    if (!this.pending.delete(seq)) return
+    this.abandoned.add(seq)
+    if (!cancel || !this.alive) return
+    const cancelSeq = ++this.seq
+    this.abandoned.add(cancelSeq)
+    this.write(this.frames.encode({ seq: cancelSeq, op: "cancel", target: seq }))
   }
 
   private crashedNow(during: string): WorkerCrashed {
@@ -377,7 +406,7 @@ export class Worker {
         self.kill()
         yield* self.waitExit()
       }
-      ;(self.child.stdio[3] as Writable).destroy()
+      self.requests.destroy()
     })
   }
 }

@@ -8,7 +8,7 @@
  */
 import { NodeProcessError, type RuntimeData as RD, Transport } from "@remotemedia/core"
 import { Effect, Option, Stream } from "effect"
-import { ItemTimeout } from "./IpcError.js"
+import { ItemTimeout } from "../IpcError.js"
 import type { Reply } from "./Protocol.js"
 import { type LoadedNode, pythonException, type Session } from "./Session.js"
 
