@@ -333,7 +333,7 @@ def deserialize_instance(data: bytes | bytearray | memoryview) -> Node:
 class SourceCursor:
     """Where a source node's iteration stands, between :func:`next_chunk` calls."""
 
-    __slots__ = ("node", "started", "sync", "asynchronous", "done", "produced")
+    __slots__ = ("asynchronous", "done", "node", "produced", "started", "sync")
 
     def __init__(self, node: Any) -> None:
         self.node = node

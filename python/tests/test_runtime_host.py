@@ -93,7 +93,10 @@ class TestErrorRecord:
         record = error_record(ValueError("x"))
         assert (record["type"], record["module"]) == ("ValueError", "builtins")
         record = error_record(NodeInitializationError("n", ValueError("x")))
-        assert (record["type"], record["module"]) == ("NodeInitializationError", "remotemedia.errors")
+        assert (record["type"], record["module"]) == (
+            "NodeInitializationError",
+            "remotemedia.errors",
+        )
 
     def test_carries_message_index_and_the_node_traceback_without_host_frames(
         self, host: RuntimeHost
@@ -168,7 +171,9 @@ class TestValidation:
             pass
 
         problem = validate_node(Lazy(name="lazy"))
-        assert problem is not None and "'lazy'" in problem and "does not override process()" in problem
+        assert (
+            problem is not None and "'lazy'" in problem and "does not override process()" in problem
+        )
 
     def test_raising_attributes_count_as_missing(self) -> None:
         class Exploding:
@@ -211,7 +216,9 @@ class TestDescribeAndResolve:
     def test_resolve_anything_else_describes_it_as_a_node(self) -> None:
         node = fx.FixtureCounter(name="c")
         resolved = resolve_input(node)
-        assert resolved["kind"] == "node" and resolved["node"] is node and resolved["problem"] is None
+        assert (
+            resolved["kind"] == "node" and resolved["node"] is node and resolved["problem"] is None
+        )
         assert resolve_input("text")["problem"] is not None
 
 
@@ -392,7 +399,9 @@ class TestProcessBatch:
         assert host.process_batch(node, [1, 2, 3]) == ([1, 3, 6], None)
         assert host.process_batch(node, [4], 3) == ([10], None)
 
-    def test_order_is_kept_when_a_batch_switches_from_sync_to_async(self, host: RuntimeHost) -> None:
+    def test_order_is_kept_when_a_batch_switches_from_sync_to_async(
+        self, host: RuntimeHost
+    ) -> None:
         def mixed(x: int) -> Any:
             if x % 3 == 0:
                 return _coro(x)
@@ -501,7 +510,9 @@ class TestSources:
         [(None, []), (5, [5]), ([1, 2], [[1, 2]]), (_coro("late"), ["late"])],
         ids=["none", "one", "list-is-one-item", "coroutine"],
     )
-    def test_non_generator_sources(self, host: RuntimeHost, value: Any, expected: list[Any]) -> None:
+    def test_non_generator_sources(
+        self, host: RuntimeHost, value: Any, expected: list[Any]
+    ) -> None:
         cursor = host.start_source(ValueSource(value))
         assert host.next_chunk(cursor, 64, PATIENT) == (expected, True, None)
 
@@ -509,7 +520,11 @@ class TestSources:
         async def make() -> AsyncIterator[int]:
             return _agen(2)
 
-        assert host.next_chunk(host.start_source(ValueSource(make())), 64, PATIENT) == ([0, 1], True, None)
+        assert host.next_chunk(host.start_source(ValueSource(make())), 64, PATIENT) == (
+            [0, 1],
+            True,
+            None,
+        )
 
     def test_slow_sources_hand_over_items_as_they_come(self, host: RuntimeHost) -> None:
         class Slow(Node):
@@ -566,7 +581,9 @@ class TestSources:
 
         items, done, error = host.next_chunk(host.start_source(Fails()), 10, PATIENT)
         assert (items, done) == ([1], True)
-        assert error is not None and error["index"] == 1 and "base_events.py" not in error["traceback"]
+        assert (
+            error is not None and error["index"] == 1 and "base_events.py" not in error["traceback"]
+        )
 
     @pytest.mark.parametrize("cls", [fx.FixtureRangeSource, fx.FixtureAsyncRangeSource])
     def test_close_stops_the_generator_early(self, host: RuntimeHost, cls: type) -> None:
