@@ -86,7 +86,6 @@ pub struct CancelToken {
 impl CancelToken {
     /// A token not cancelled yet.
     #[napi(constructor)]
-    #[allow(clippy::new_without_default)]
     pub fn new() -> CancelToken {
         CancelToken {
             flag: CancelFlag::new(),
