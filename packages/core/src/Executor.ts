@@ -3,12 +3,14 @@
  * Python nodes through the selected Transport) inside one Scope, then runs
  * the stages concurrently, joined by bounded queues (backpressure), each
  * stage mapping each item to 0..N outputs in order. Stages take whatever
- * items are waiting (up to `maxBatch`) in one call, so a busy pipeline pays
- * per-call costs once per batch while a trickle still flows item by item.
+ * items are waiting (up to `maxBatch`, and in streams up to what fits the
+ * `maxBatchMs` budget) in one call, so a busy pipeline pays per-call costs
+ * once per batch while a trickle, or slow items, still flow item by item.
  *
  * @since 0.1.0
  */
 import { type Cause, Context, Effect, Layer, Option, Pull, Queue, type Scope, Stream } from "effect"
+import { BatchSizer } from "./internal/batchSizer.js"
 import { keepAlive } from "./internal/keepAlive.js"
 import { Collector, type PipelineMetrics } from "./Metrics.js"
 import { describeValue, isTsNode, type TsNode } from "./NodeRef.js"
@@ -45,6 +47,15 @@ export interface ExecuteOptions extends Omit<TransportSelection.SelectionInput, 
   readonly bufferSize?: number | undefined
   /** Most items handed to a stage in one call; defaults to the buffer size. */
   readonly maxBatch?: number | undefined
+  /**
+   * Time budget of one stage call (ms): a stage starts with one item per
+   * call and takes more only while a call stays within the budget, measured
+   * as it runs. Outputs then flow about every `maxBatchMs` even when items are
+   * slow, and a stop (abort, `break`) lands between items. Default 10 for
+   * `streamPipeline`; unbounded for `executePipeline*` (batches of up to
+   * `maxBatch`, for throughput; transports still stop between items there).
+   */
+  readonly maxBatchMs?: number | undefined
   /** Collect per-node metrics; `executePipeline*` then resolve to `{ outputs, metrics }`. */
   readonly metrics?: boolean | undefined
   /** Called with the run's metrics when it ends, successfully or not (implies collection). */
@@ -151,6 +162,8 @@ const loadStages = (pipeline: Pipeline, options: ExecuteOptions, report: (e: Nod
 /** Default queue capacities: runs that collect every output anyway batch widely; streams hold little in flight. */
 const COLLECT_BUFFER = 1024
 const STREAM_BUFFER = 64
+/** A stream stage's time budget per call (ms): outputs flow at least this often. */
+const STREAM_BATCH_MS = 10
 
 /** Caller input: none (one run: the first node gets "" unless it is a source) or a stream. */
 type Input<E> = { readonly _tag: "None" } | { readonly _tag: "Stream"; readonly items: Stream.Stream<RuntimeData, E> }
@@ -170,7 +183,7 @@ const runStage = <E>(
   stage: TransformStage,
   input: Queue.Dequeue<RuntimeData, E | PipelineError | Cause.Done>,
   output: Queue.Queue<RuntimeData, E | PipelineError | Cause.Done>,
-  maxBatch: number,
+  sizer: BatchSizer,
   collector: Collector | undefined
 ) => {
   const id = stage.nodeIds.join("+")
@@ -179,17 +192,18 @@ const runStage = <E>(
   const deliverPartial = (e: NodeProcessError | PartialBatch) =>
     e instanceof PartialBatch ? Effect.andThen(Queue.offerAll(output, e.outputs), Effect.fail(e.error)) : Effect.fail(e)
   const step = Effect.gen(function*() {
-    const batch = yield* Queue.takeBetween(input, 1, maxBatch)
+    const batch = yield* Queue.takeBetween(input, 1, sizer.limit)
     const firstIndex = received
     received += batch.length
+    const t0 = performance.now()
     if (counter === undefined) {
       const outputs = yield* stage.process(batch, { firstIndex }).pipe(Effect.catch(deliverPartial))
+      sizer.record(batch.length, performance.now() - t0)
       yield* Queue.offerAll(output, outputs)
       return
     }
     counter.itemsIn += batch.length
     const timed = counter.times.length
-    const t0 = performance.now()
     const outputs = yield* stage.process(batch, { firstIndex, recordItemTime: collector!.recordItemTime }).pipe(
       Effect.catch((e) => {
         counter.errors++
@@ -197,8 +211,10 @@ const runStage = <E>(
         return deliverPartial(e)
       })
     )
+    const elapsed = performance.now() - t0
+    sizer.record(batch.length, elapsed)
     if (counter.times.length === timed) {
-      const each = (performance.now() - t0) / batch.length
+      const each = elapsed / batch.length
       for (let i = 0; i < batch.length; i++) counter.times.push(each)
     }
     counter.itemsOut += outputs.length
@@ -218,6 +234,7 @@ const build = <E>(
   input: Input<E>,
   options: ExecuteOptions,
   defaultBuffer: number,
+  defaultBatchMs: number,
   collector: Collector | undefined,
   report: (e: NodeCleanupError) => void
 ): Effect.Effect<Stream.Stream<RuntimeData, E | PipelineError>, PipelineError, Scope.Scope> =>
@@ -244,7 +261,8 @@ const build = <E>(
     }
     for (const stage of transforms) {
       const next = yield* Queue.bounded<RuntimeData, E | PipelineError | Cause.Done>(bufferSize)
-      yield* Effect.forkScoped(runStage<E>(stage as TransformStage, queue, next, maxBatch, collector))
+      const sizer = new BatchSizer(maxBatch, options.maxBatchMs ?? defaultBatchMs)
+      yield* Effect.forkScoped(runStage<E>(stage as TransformStage, queue, next, sizer, collector))
       queue = next
     }
     return Stream.fromQueue(queue)
@@ -262,7 +280,7 @@ const withPipeline = <E, A, E2>(
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.metrics === true || options.onMetrics ? new Collector(pipeline.name) : undefined
     const result = yield* Effect.scoped(
-      Effect.flatMap(build(pipeline, input, options, COLLECT_BUFFER, collector, (e) => cleanupErrors.push(e)), (s) => use(s, collector))
+      Effect.flatMap(build(pipeline, input, options, COLLECT_BUFFER, Infinity, collector, (e) => cleanupErrors.push(e)), (s) => use(s, collector))
     ).pipe(
       Effect.tapCause(() =>
         Effect.forEach(cleanupErrors, (e) => Effect.logWarning(`${e.message} (after the run had already failed)`))
@@ -370,7 +388,7 @@ export const streamPipeline = <E = never>(
     const pipelineValue = yield* normalize(pipeline, { name: options.name })
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.onMetrics ? new Collector(pipelineValue.name) : undefined
-    const main = Stream.unwrap(build(pipelineValue, input, options, STREAM_BUFFER, collector, (e) => cleanupErrors.push(e)))
+    const main = Stream.unwrap(build(pipelineValue, input, options, STREAM_BUFFER, STREAM_BATCH_MS, collector, (e) => cleanupErrors.push(e)))
     return Stream.concat(
       main,
       Stream.fromEffectDrain(Effect.suspend(() => cleanupErrors.length > 0 ? Effect.fail(cleanupErrors[0]!) : Effect.void))

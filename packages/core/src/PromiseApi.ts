@@ -76,8 +76,10 @@ export function executePipeline(
 
 /**
  * Streams items through the pipeline as they arrive. Breaking out of the
- * loop (or aborting the signal) stops the run and cleans up every node. An
- * error thrown by the caller's `items` iterable ends the run with that error.
+ * loop stops the run and cleans up every node before the loop is left;
+ * aborting the signal does the same, then the iteration rejects with the
+ * signal's reason. An error thrown by the caller's `items` iterable ends the
+ * run with that error.
  *
  * @category execution
  * @since 0.1.0
@@ -90,8 +92,8 @@ export const streamPipeline = (
   const stream = Executor.streamPipeline(pipeline, items === undefined ? undefined : Executor.inputStream(items, options), options)
   const signal = options.signal
   return Stream.toAsyncIterable(
-    signal ? stream.pipe(Stream.interruptWhen(Effect.callback<never>((resume) => {
-      const onAbort = () => resume(Effect.interrupt)
+    signal ? stream.pipe(Stream.interruptWhen(Effect.callback<never, unknown>((resume) => {
+      const onAbort = () => resume(Effect.fail(signal.reason))
       if (signal.aborted) onAbort()
       else signal.addEventListener("abort", onAbort, { once: true })
       return Effect.sync(() => signal.removeEventListener("abort", onAbort))

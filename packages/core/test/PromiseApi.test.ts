@@ -120,6 +120,39 @@ describe("lifecycle", () => {
     assert.strictEqual(a.counts.cleanup, 1)
   })
 
+  it("a slow stage hands each output on as it is done, and a break stops it between items, cleaned up before the loop ends", async () => {
+    const a = counted("a", async (x: number) => (await sleep(20), x))
+    let processedAtFirst = -1
+    for await (const v of streamPipeline([a.node], Array.from({ length: 10 }, (_, i) => i))) {
+      assert.strictEqual(v, 0)
+      processedAtFirst = a.counts.process
+      break
+    }
+    assert.strictEqual(processedAtFirst, 1)
+    assert.isAtMost(a.counts.process, 2)
+    assert.deepStrictEqual([a.counts.initialize, a.counts.cleanup], [1, 1])
+  })
+
+  it("aborting a stream that starts with a source rejects with the signal's reason", async () => {
+    const controller = new AbortController()
+    const source = {
+      id: "src",
+      isSource: true,
+      async *process() {
+        for (let i = 0;; i++) {
+          await sleep(1)
+          yield i
+        }
+      }
+    }
+    const error = await rejection((async () => {
+      for await (const v of streamPipeline([source], undefined, { signal: controller.signal })) {
+        if (v === 2) controller.abort(new Error("enough"))
+      }
+    })())
+    assert.strictEqual((error as Error).message, "enough")
+  })
+
   it("aborting streamPipeline ends the iteration and cleans up", async () => {
     const controller = new AbortController()
     const a = counted("a", async (x: number) => (await sleep(1), x))
