@@ -351,6 +351,13 @@ class SourceCursor:
 BatchResult = tuple[list[Any], ErrorRecord | None]
 """Outputs in order, and the failure that stopped the batch (outputs before it are kept)."""
 
+SOURCE_CHUNK_ITEMS = 64
+"""Most items a source hands over per call, unless the caller says otherwise (TypeScript's
+``Transport.SourceChunkDefaults`` holds the same figures)."""
+
+SOURCE_CHUNK_WAIT = 0.005
+"""Seconds after which a source call returns early once it has items."""
+
 ChunkResult = tuple[list[Any], bool, ErrorRecord | None]
 """Items, whether the source is exhausted, and the failure that ended it."""
 
@@ -522,8 +529,8 @@ class RuntimeHost:
     def next_chunk(
         self,
         cursor: SourceCursor,
-        max_items: int = 64,
-        max_wait: float = 0.005,
+        max_items: int = SOURCE_CHUNK_ITEMS,
+        max_wait: float = SOURCE_CHUNK_WAIT,
         cancel: CancelFlag | None = None,
     ) -> ChunkResult:
         """Pull up to ``max_items`` items from a source.

@@ -91,7 +91,7 @@ export interface SourceChunk {
 
 /**
  * The defaults every transport uses (the Python side's are the same:
- * `remotemedia.runtime_host.SOURCE_CHUNK`).
+ * `remotemedia.runtime_host.SOURCE_CHUNK_ITEMS` and `SOURCE_CHUNK_WAIT`).
  *
  * @category models
  * @since 0.1.0
