@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import mmap
 import os
+import resource
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -121,6 +123,34 @@ class Sleeper(Node):
     def process(self, data: Any) -> Any:
         time.sleep(data)
         return data
+
+
+class Nap(Node):
+    """Sleeps ``seconds`` per item, then returns it."""
+
+    def __init__(self, seconds: float = 0.2, **config: Any) -> None:
+        super().__init__(**config)
+        self.seconds = seconds
+
+    def process(self, data: Any) -> Any:
+        time.sleep(self.seconds)
+        return data
+
+
+class SlowSource(Node):
+    """A source yielding ``0 .. count - 1``, one every ``seconds``."""
+
+    is_source = True
+
+    def __init__(self, count: int = 100, seconds: float = 0.05, **config: Any) -> None:
+        super().__init__(**config)
+        self.count = count
+        self.seconds = seconds
+
+    def process(self) -> Iterator[int]:  # type: ignore[override]
+        for i in range(self.count):
+            time.sleep(self.seconds)
+            yield i
 
 
 class ModulesSeen(Node):
@@ -594,6 +624,164 @@ def test_process_on_a_source_slot_is_a_protocol_error(parent: Parent) -> None:
     reply = parent.request("process", slots=[0], items=[1], first_index=0)
     assert reply["phase"] == "protocol"
     assert parent.wait() == 2
+
+
+def test_large_fast_batches_keep_their_indexes_outputs_and_times(parent: Parent) -> None:
+    parent.load(0, FailOn(name="f", bad=700))
+    reply = parent.request("process", slots=[0], items=list(range(1000)), first_index=0)
+    assert (reply["phase"], reply["index"], reply["outputs"]) == ("process", 700, list(range(700)))
+    reply = parent.request("process", slots=[0], items=list(range(1000, 3000)), first_index=1000, timed=True)
+    assert reply["outputs"] == list(range(1000, 3000)) and len(reply["times"]["f"]) == 2000
+
+
+# ---------------------------------------------------------------------------
+# Cancelling (PROTOCOL.md, "cancel")
+# ---------------------------------------------------------------------------
+
+
+def _send(parent: Parent, op: str, **fields: Any) -> int:
+    parent.seq += 1
+    parent.send({"op": op, "seq": parent.seq, **fields})
+    return parent.seq
+
+
+def test_cancel_stops_a_batch_between_items_and_the_worker_goes_on(parent: Parent) -> None:
+    parent.load(0, Nap(name="nap", seconds=0.2))
+    batch = _send(parent, "process", slots=[0], items=list(range(10)), first_index=0)
+    time.sleep(0.3)  # in the middle of the second item
+    sent = time.monotonic()
+    cancel = _send(parent, "cancel", target=batch)
+    reply = parent.recv()
+    assert time.monotonic() - sent < 0.25
+    assert (reply["op"], reply["seq"], reply["phase"], reply["node_id"]) == ("error", batch, "cancelled", "nap")
+    assert (reply["type"], reply["module"], reply["index"]) == ("Cancelled", "remotemedia.worker", None)
+    assert "outputs" not in reply
+    assert parent.recv() == {"op": "ok", "seq": cancel}
+    assert parent.request("process", slots=[0], items=["again"], first_index=10)["outputs"] == ["again"]
+    ok_shutdown(parent)
+
+
+def test_cancel_stops_a_fused_chain_between_its_nodes(parent: Parent) -> None:
+    parent.load(0, Nap(name="first", seconds=0.1))
+    parent.load(1, Nap(name="second", seconds=0.1))
+    batch = _send(parent, "process", slots=[0, 1], items=[1, 2, 3], first_index=0)
+    time.sleep(0.25)  # the first node's last item
+    _send(parent, "cancel", target=batch)
+    reply = parent.recv()
+    assert (reply["phase"], reply["node_id"]) == ("cancelled", "second")  # stopped before the second node ran
+    assert parent.recv()["op"] == "ok"
+
+
+def test_frames_read_while_looking_for_a_cancel_are_kept_and_answered_in_order(parent: Parent) -> None:
+    parent.load(0, Nap(name="nap", seconds=0.1))
+    parent.load(1, Doubler(name="d"))
+    # no cancel: the batch finishes, then the request that arrived meanwhile is answered
+    batch = _send(parent, "process", slots=[0], items=[1, 2, 3, 4], first_index=0)
+    time.sleep(0.15)
+    other = _send(parent, "process", slots=[1], items=[21], first_index=0)
+    assert (parent.recv()["seq"], parent.recv()) == (batch, {"op": "result", "seq": other, "outputs": [42]})
+    # a cancel behind another request: the batch stops, then the other request, then the cancel's ok
+    batch = _send(parent, "process", slots=[0], items=list(range(10)), first_index=4)
+    time.sleep(0.15)
+    other = _send(parent, "process", slots=[1], items=[5], first_index=1)
+    cancel = _send(parent, "cancel", target=batch)
+    replies = [parent.recv() for _ in range(3)]
+    assert [(r["seq"], r["op"]) for r in replies] == [(batch, "error"), (other, "result"), (cancel, "ok")]
+    assert replies[0]["phase"] == "cancelled" and replies[1]["outputs"] == [10]
+
+
+def test_cancel_of_a_request_that_is_not_running_is_answered_ok(parent: Parent) -> None:
+    parent.load(0, Doubler(name="d"))
+    done = parent.request("process", slots=[0], items=[1], first_index=0)
+    assert parent.request("cancel", target=done["seq"]) == {"op": "ok", "seq": parent.seq}
+    assert parent.request("cancel", target=12345)["op"] == "ok"
+    assert parent.request("cancel")["phase"] == "protocol"  # the target is required
+    assert parent.wait() == 2
+
+
+def test_cancel_stops_a_pull_while_its_items_run_through_the_chain(parent: Parent) -> None:
+    parent.load(0, Source(name="src", count=64))
+    parent.load(1, Nap(name="nap", seconds=0.1))
+    pull = _send(parent, "pull", slots=[0, 1], max_items=64)
+    time.sleep(0.25)
+    sent = time.monotonic()
+    _send(parent, "cancel", target=pull)
+    reply = parent.recv()
+    assert time.monotonic() - sent < 0.15
+    assert (reply["seq"], reply["phase"], reply["node_id"], reply["done"]) == (pull, "cancelled", "nap", True)
+    assert parent.recv()["op"] == "ok"
+    assert parent.request("end", slots=[0, 1])["op"] == "ok"
+
+
+def test_cancel_stops_a_slow_source_inside_a_long_pull(parent: Parent) -> None:
+    parent.load(0, SlowSource(name="src", seconds=0.05))
+    pull = _send(parent, "pull", slots=[0], max_items=64, max_wait_ms=10_000)
+    time.sleep(0.2)
+    sent = time.monotonic()
+    _send(parent, "cancel", target=pull)
+    reply = parent.recv()
+    assert time.monotonic() - sent < 0.1
+    assert (reply["seq"], reply["phase"], reply["node_id"]) == (pull, "cancelled", "src")
+
+
+def test_the_request_pipe_closing_during_a_batch_stops_it_and_the_worker_exits_0(parent: Parent) -> None:
+    parent.load(0, Nap(name="nap", seconds=0.2))
+    _send(parent, "process", slots=[0], items=list(range(10)), first_index=0)
+    time.sleep(0.3)
+    closed = time.monotonic()
+    os.close(parent._req_w)
+    assert parent.wait() == 0
+    assert time.monotonic() - closed < 0.5
+    assert parent.reader.read() is None  # nothing was answered
+
+
+# ---------------------------------------------------------------------------
+# Frame cap (PROTOCOL.md, "Frames")
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eof", [True, False])
+def test_a_request_announcing_4_gib_is_a_protocol_error_at_once_without_allocating(parent: Parent, eof: bool) -> None:
+    started = time.monotonic()
+    parent.send_raw(struct.pack(">I", 0xFFFF_FFFF))
+    if eof:
+        os.close(parent._req_w)
+    reply = parent.recv()
+    assert (reply["op"], reply["phase"], reply["seq"]) == ("error", "protocol", None)
+    assert "a frame announcing 4294967295 bytes exceeds the limit of 1073741824 bytes" in reply["message"]
+    assert parent.wait(timeout=1) == 2
+    assert time.monotonic() - started < 1
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1 << 20  # KiB: no 4 GiB ever touched
+
+
+def test_a_large_frame_under_the_cap_that_ends_early_is_reported_at_once(parent: Parent) -> None:
+    started = time.monotonic()
+    parent.send_raw(struct.pack(">I", 900_000_000) + b"\x80" * 1000)
+    os.close(parent._req_w)
+    reply = parent.recv()
+    assert "truncated frame: stream ended after 1000 of 900000000 announced bytes" in reply["message"]
+    assert parent.wait(timeout=1) == 2
+    assert time.monotonic() - started < 1
+
+
+def test_max_frame_bytes_caps_requests_and_replies() -> None:
+    p = Parent("--max-frame-bytes", "5000")
+    try:
+        p.load(0, Doubler(name="d"))
+        assert p.request("process", slots=[0], items=[b"x" * 2000], first_index=0)["outputs"] == [b"x" * 4000]
+        # a reply over the cap cannot be sent: that request fails, the worker goes on
+        reply = p.request("process", slots=[0], items=[b"y" * 3000], first_index=1)
+        assert (reply["phase"], reply["node_id"], reply["type"]) == ("process", "d", "FrameTooLarge")
+        assert "exceeds the limit of 5000 bytes" in reply["message"]
+        assert p.request("process", slots=[0], items=[1], first_index=2)["outputs"] == [2]
+        # a request over the cap is a protocol error
+        _send(p, "process", slots=[0], items=[b"z" * 6000], first_index=3)
+        reply = p.recv()
+        assert (reply["phase"], reply["seq"]) == ("protocol", None)
+        assert "a frame announcing 60" in reply["message"] and "exceeds the limit of 5000 bytes" in reply["message"]
+        assert p.wait() == 2
+    finally:
+        p.close()
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import struct
 import threading
 from collections import OrderedDict, deque
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from remotemedia import Audio, VideoFrame
 from remotemedia.worker import codec
 from remotemedia.worker.codec import CodecError, MalformedFrame, decode, encode
-from remotemedia.worker.framing import FrameReader, FrameWriter, ProtocolError, frame
+from remotemedia.worker.framing import FrameReader, FrameTooLarge, FrameWriter, ProtocolError, frame
 from remotemedia.worker.testvectors import (
     PYTHON_TO_TS,
     VECTORS_DIR,
@@ -453,6 +454,58 @@ def test_reader_reuses_its_buffer_only_once_nothing_decoded_from_it_is_alive() -
     assert buffer3 == sizes[1]
     assert (first == 1).all() and (third == 3).all()
     assert first.size == 300_000 and third.size == 100_000
+
+
+def test_reader_refuses_a_frame_over_its_cap_from_the_header_alone() -> None:
+    header_only = io.BytesIO(struct.pack(">I", 2000))
+    with pytest.raises(ProtocolError, match="a frame announcing 2000 bytes exceeds the limit of 1000 bytes"):
+        FrameReader(header_only, max_frame=1000).read()
+    assert header_only.tell() == 4  # nothing read past the header
+    whole = frame(b"\x81\xa1a" + b"\x01" * 10)  # a whole small frame in the read-ahead window
+    with pytest.raises(ProtocolError, match="announcing 13 bytes exceeds the limit of 12 bytes"):
+        FrameReader(io.BytesIO(whole), max_frame=12).read()
+    assert FrameReader(io.BytesIO(whole), max_frame=13).read() == whole[4:]
+
+
+def test_reader_tells_whether_a_frame_is_waiting_without_blocking() -> None:
+    import os
+
+    r, w = os.pipe()
+    with os.fdopen(r, "rb", buffering=0) as stream:
+        reader = FrameReader(stream)
+        assert not reader.waiting()
+        os.write(w, frame(b"\x80") + frame(b"\x81\xa1a\x01"))
+        assert reader.waiting()
+        assert reader.read() == b"\x80"  # one read took both frames: the second is read ahead
+        assert reader.waiting()
+        assert decode(reader.read() or b"") == {"a": 1}
+        assert not reader.waiting()
+        os.close(w)
+        assert reader.waiting()  # the end of the stream is there to read
+        assert reader.read() is None
+    assert not FrameReader(io.BytesIO(b"")).waiting()  # no descriptor, nothing read ahead
+
+
+def test_writer_refuses_a_frame_over_its_cap_before_writing_anything() -> None:
+    import os
+
+    r, w = os.pipe()
+    try:
+        writer = FrameWriter(w, max_frame=100)
+        with pytest.raises(FrameTooLarge, match="a frame of 101 bytes exceeds the limit of 100 bytes"):
+            writer.write(bytes(101))
+        with pytest.raises(FrameTooLarge):
+            writer.write_parts([bytes(60), memoryview(bytes(60))])
+        writer.write(bytes(100))
+        os.close(w)
+        with os.fdopen(r, "rb") as stream:
+            assert FrameReader(stream).read() == bytes(100)
+    finally:
+        for fd in (r, w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def test_writer_writes_whole_frames_through_a_pipe() -> None:

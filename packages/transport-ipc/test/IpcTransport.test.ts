@@ -6,6 +6,8 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Audio,
+  executePipeline,
+  executePipelineWithInput,
   Executor,
   NodeCleanupError,
   NodeInitializeError,
@@ -13,6 +15,7 @@ import {
   NodeRef,
   Pipeline,
   PythonError,
+  streamPipeline,
   Tensor,
   Transport,
   TransportUnavailable,
@@ -22,7 +25,7 @@ import { Config, ConfigProvider, Effect, Layer, Logger, References, Stream } fro
 import { PickledObject } from "../src/PickledObject.js"
 import { ItemTimeout, ProtocolError, WorkerCrashed } from "../src/IpcError.js"
 import * as IpcTransport from "../src/IpcTransport.js"
-import { alive, base, eventually, fixture, fixturesDir, python, serialized } from "./helpers.js"
+import { alive, base, eventually, fixture, fixturesDir, python, serialized, sleep } from "./helpers.js"
 
 const layer = (extra: IpcTransport.IpcOptions = {}) => IpcTransport.layer({ ...base, ...extra })
 
@@ -286,6 +289,34 @@ describe("IpcTransport: failures", () => {
       assert.instanceOf((error as NodeInitializeError).cause, ProtocolError)
     }))
 
+  it.live("a reply announcing more than maxFrameBytes is a ProtocolError naming the size and the cap; the worker is stopped", () =>
+    Effect.gen(function*() {
+      let pid = 0
+      const error = yield* Effect.flip(run([NodeRef.manifestNode("p", "PassThrough")], [1], {
+        workerCommand: [join(fixturesDir, "bad_worker.py"), "huge"],
+        onWorker: (w) => (pid = w.pid)
+      }))
+      const cause = (error as NodeInitializeError).cause as ProtocolError
+      assert.instanceOf(cause, ProtocolError)
+      assert.include(cause.message, "a frame announcing 4294967295 bytes exceeds the limit of 1073741824 bytes (maxFrameBytes)")
+      yield* Effect.promise(() => eventually(() => !alive(pid)))
+      assert.isFalse(alive(pid))
+    }))
+
+  it.live("the worker keeps to maxFrameBytes too: a reply it cannot send fails that batch, a request too large is refused here", () =>
+    Effect.gen(function*() {
+      const tooLong = yield* Effect.flip(run([fixture("r", "Repeat", { times: 4 })], [new Uint8Array(30_000)], { maxFrameBytes: 65_536 }))
+      const py = (tooLong as NodeProcessError).cause as PythonError
+      assert.deepStrictEqual([(tooLong as NodeProcessError).nodeId, py.pyType], ["r", "FrameTooLarge"])
+      assert.match(py.pyMessage, /a frame of \d+ bytes exceeds the limit of 65536 bytes/)
+      const request = yield* Effect.flip(run([fixture("r", "Repeat", { times: 1 })], [new Uint8Array(70_000)], { maxFrameBytes: 65_536 }))
+      assert.instanceOf(request, NodeProcessError)
+      assert.match(String((request as NodeProcessError).cause), /a frame of \d+ bytes exceeds the limit of 65536 bytes \(maxFrameBytes\)/)
+      assert.deepStrictEqual(yield* run([fixture("r", "Repeat", { times: 2 })], [new Uint8Array(20_000)], { maxFrameBytes: 65_536 }), [
+        new Uint8Array(40_000)
+      ])
+    }))
+
   it.live("an item over the per-item timeout fails with ItemTimeout naming the item", () =>
     Effect.gen(function*() {
       const started = Date.now()
@@ -350,6 +381,65 @@ describe("IpcTransport: failures", () => {
     }), 30_000)
 })
 
+describe("IpcTransport: stopping a run cancels the worker's batch between items", () => {
+  // SlowLog takes 0.2 s per item and logs `<name> <event> <pid>` lines: every run below would
+  // take 2 s or more if the worker finished its batch before reading the cleanup request.
+  const slowLog = (path: string) => fixture("slow", "SlowLog", { path, delay: 0.2 })
+  const started = (path: string) => lines(path).filter((l) => l.startsWith("slow process-")).length
+  const cleanups = (path: string) => lines(path).filter((l) => l.startsWith("slow cleanup")).length
+  const transport = IpcTransport.create(base)
+  /** Aborts `controller` 100 ms into the `item`th item's processing (the middle of an item); resolves with when. */
+  const abortDuring = async (controller: AbortController, log: string, item = 1): Promise<number> => {
+    await eventually(() => started(log) >= item, 20_000)
+    await sleep(100)
+    controller.abort(new Error("stopped by the test"))
+    return performance.now()
+  }
+
+  it("an aborted executePipelineWithInput rejects within one item's time (+50 ms) and cleans up once", async () => {
+    const log = join(tmp(), "slow.log")
+    const controller = new AbortController()
+    const run = executePipelineWithInput([slowLog(log)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { transport: await transport, signal: controller.signal })
+    const [outcome, abortedAt] = await Promise.all([run.then(() => "resolved", (e: Error) => e.message), abortDuring(controller, log)])
+    const elapsed = performance.now() - abortedAt
+    assert.strictEqual(outcome, "stopped by the test")
+    assert.isBelow(elapsed, 250)
+    assert.strictEqual(cleanups(log), 1)
+    assert.isAtMost(started(log), 2)
+  })
+
+  it("breaking out of streamPipeline while a batch runs leaves the loop within one item's time and cleans up once", async () => {
+    const log = join(tmp(), "slow.log")
+    async function* input() {
+      yield 0
+      await sleep(50)
+      for (let i = 1; i < 10; i++) yield i // one batch of nine while the first item runs
+    }
+    let brokeAt = 0
+    for await (const out of streamPipeline([slowLog(log)], input(), { transport: await transport })) {
+      assert.strictEqual(out, 0)
+      await eventually(() => started(log) >= 2, 5_000) // the batch of nine is in the worker
+      await sleep(100)
+      brokeAt = performance.now()
+      break
+    }
+    assert.isBelow(performance.now() - brokeAt, 250)
+    assert.strictEqual(cleanups(log), 1)
+    assert.isAtMost(started(log), 3)
+  })
+
+  it("an abort while a source's items run through the chain rejects within one item's time and cleans up once", async () => {
+    const log = join(tmp(), "slow.log")
+    const controller = new AbortController()
+    const run = executePipeline([fixture("src", "Source", { count: 64 }), slowLog(log)], { transport: await transport, signal: controller.signal })
+    const [outcome, abortedAt] = await Promise.all([run.then(() => "resolved", (e: Error) => e.message), abortDuring(controller, log)])
+    assert.strictEqual(outcome, "stopped by the test")
+    assert.isBelow(performance.now() - abortedAt, 250)
+    assert.strictEqual(cleanups(log), 1)
+    assert.isAtMost(started(log), 2)
+  })
+})
+
 describe("IpcTransport: state, logs, options", () => {
   it.live("returnState ships the worker copy's final state back after cleanup", () =>
     Effect.gen(function*() {
@@ -380,6 +470,8 @@ describe("IpcTransport: state, logs, options", () => {
       const bad = yield* Effect.flip(Layer.build(IpcTransport.layer({ isolation: "threads" as never })).pipe(Effect.scoped))
       assert.instanceOf(bad, TransportUnavailable)
       assert.match(bad.message, /invalid options/)
+      const cap = yield* Effect.flip(Layer.build(IpcTransport.layer({ maxFrameBytes: 2 ** 32 })).pipe(Effect.scoped))
+      assert.match(cap.message, /maxFrameBytes/)
       const missing = yield* Effect.flip(Layer.build(IpcTransport.layer({ python: "/no/such/python" })).pipe(Effect.scoped))
       assert.match(missing.message, /\/no\/such\/python .* does not exist/)
     }))

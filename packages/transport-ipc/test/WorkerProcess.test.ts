@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { ProtocolError, WorkerCrashed, WorkerStartError } from "../src/IpcError.js"
+import { CodecError } from "../src/internal/Codec.js"
 import { PROTOCOL_VERSION } from "../src/internal/Protocol.js"
 import { type SpawnOptions, Worker } from "../src/internal/WorkerProcess.js"
 import { alive, eventually, fixturesDir, python } from "./helpers.js"
@@ -83,7 +84,7 @@ describe("Worker", () => {
     ["short-split", /split body of 3 bytes is shorter than its 5-byte header/],
     ["not-a-map", /must be a map, got an array/],
     ["wrong-seq", /reply 'ok' for unknown request 101/],
-    ["huge", /exceeds the limit/],
+    ["huge", /a frame announcing 4294967295 bytes exceeds the limit of 1073741824 bytes/],
     ["truncated", /truncated frame: stream ended after 4 of 100 announced bytes/]
   ] as const) {
     it.live(`turns a ${fault} frame from the worker into a ProtocolError and stops the worker`, () =>
@@ -95,8 +96,43 @@ describe("Worker", () => {
           assert.match((error as ProtocolError).detail, pattern)
           yield* w.waitExit()
           assert.isFalse(w.alive)
-        }), { command: [join(fixturesDir, "bad_worker.py"), fault], maxFrameBytes: 1 << 30 }))
+        }), { command: [join(fixturesDir, "bad_worker.py"), fault] }))
   }
+
+  it.live("refuses a reply longer than its maxFrameBytes, naming the size and the cap", () =>
+    withWorker((w) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(w.request({ op: "end", slots: [0] }, "end"))
+        assert.instanceOf(error, ProtocolError)
+        assert.match((error as ProtocolError).detail, /a frame announcing 5000 bytes exceeds the limit of 4096 bytes \(maxFrameBytes\)/)
+        yield* w.waitExit()
+      }), { command: [join(fixturesDir, "bad_worker.py"), "over-4096"], maxFrameBytes: 4096 }))
+
+  it.live("refuses to send a request longer than its maxFrameBytes: that request fails, the worker stays", () =>
+    withWorker((w) =>
+      Effect.gen(function*() {
+        yield* w.request({ op: "load_manifest", slot: 0, node_id: "p", node_type: "PassThrough", params: {} }, "load")
+        const error = yield* Effect.flip(w.request({ op: "process", slots: [0], items: [new Uint8Array(5000)], first_index: 0 }, "big"))
+        assert.instanceOf(error, CodecError)
+        assert.match(error.message, /a frame of \d+ bytes exceeds the limit of 4096 bytes/)
+        const reply = yield* w.request({ op: "process", slots: [0], items: ["small"], first_index: 0 }, "small")
+        assert.deepStrictEqual(reply.op === "result" && reply.outputs, ["small"])
+      }), { maxFrameBytes: 4096 }))
+
+  it.live("an interrupted process request is cancelled in the worker: the next request is answered within an item's time", () =>
+    withWorker((w) =>
+      Effect.gen(function*() {
+        yield* w.request({ op: "load_manifest", slot: 0, node_id: "s", node_type: "ipc_test_nodes:Sleep", params: {} }, "load")
+        const batch = w.request({ op: "process", slots: [0], items: new Array(10).fill(0.2), first_index: 0 }, "ten slow items")
+        const interrupted = yield* Effect.exit(Effect.timeout(batch, 300))
+        assert.isTrue(Exit.isFailure(interrupted))
+        const stopped = Date.now()
+        const next = yield* w.request({ op: "process", slots: [0], items: [0], first_index: 10 }, "after")
+        assert.deepStrictEqual(next.op === "result" && next.outputs, [0])
+        assert.isBelow(Date.now() - stopped, 250, "the worker went on with the abandoned batch")
+        assert.isTrue(w.alive)
+      })
+    ))
 
   it.live("reports a worker that rejects a frame as a ProtocolError detected by the worker", () =>
     withWorker((w) =>
