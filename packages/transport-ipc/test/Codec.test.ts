@@ -182,6 +182,28 @@ describe("Codec", () => {
     assert.deepStrictEqual(Buffer.from(encodeFrameParts({ a: "x" })[0]!), Buffer.from([...u32(plain.byteLength), ...plain]))
   })
 
+  it("keeps each encode's tail parts its own, also for an encode that runs inside another (another worker's codec or the same)", () => {
+    const big = (fill: number) => new Tensor(new Uint8Array(BLOB_THRESHOLD).fill(fill))
+    const first = big(1)
+    const last = big(3)
+    for (const innerCodec of [new Codec(), codec]) {
+      let inner: Array<Uint8Array> = []
+      const nested = big(2)
+      class Sneaky {
+        toJSON() {
+          inner = new FrameEncoder(innerCodec).encode({ nested })
+          return "sneaky"
+        }
+      }
+      const outer = new FrameEncoder(codec).encode({ first, sneaky: new Sneaky(), last })
+      assert.deepStrictEqual(outer.filter((p) => p.byteLength === BLOB_THRESHOLD), [first.data, last.data])
+      assert.deepStrictEqual(inner.filter((p) => p.byteLength === BLOB_THRESHOLD), [nested.data])
+      const body = (parts: Array<Uint8Array>) => new Uint8Array(Buffer.concat(parts).subarray(4))
+      assert.deepStrictEqual(tag(decode(body(outer))), tag({ first, sneaky: "sneaky", last }))
+      assert.deepStrictEqual(tag(decode(body(inner))), tag({ nested }))
+    }
+  })
+
   it("decodes a split body's tail parts as views of the body, and copies one overlapping an earlier", () => {
     const tail = Array.from({ length: 16 }, (_, i) => i)
     const body = splitBody([tensorRef(80, 8), tensorRef(88, 8), tensorRef(80, 8)], tail)
