@@ -53,11 +53,11 @@
  *
  * @since 0.1.0
  */
-import { Audio, type RuntimeData as RD, Tensor, VideoFrame } from "@remotemedia/core"
-import { resolve } from "node:path"
+import { Audio, PythonEnvironment, type RuntimeData as RD, Tensor, VideoFrame } from "@remotemedia/core"
+import { dirname, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { isMainThread } from "node:worker_threads"
 import { native, NativeRef, type StartInfo as NativeStartInfo, Want } from "./internal/native.js"
-import { findVenv } from "./internal/venv.js"
 import { type Args, bridged, type Kwargs, PyObject } from "./PyObject.js"
 import { fromNative, PythonStartError } from "./PythonError.js"
 
@@ -69,13 +69,16 @@ import { fromNative, PythonStartError } from "./PythonError.js"
  */
 export interface StartOptions {
   /**
-   * The virtual environment to use. Default: env `REMOTEMEDIA_VENV`, else
-   * `VIRTUAL_ENV`, else the nearest `python/.venv` walking up from the
-   * working directory, then from this package.
+   * The virtual environment to use. Default: found as every transport finds
+   * Python (core's `PythonEnvironment`): env `REMOTEMEDIA_PYTHON` /
+   * `REMOTEMEDIA_VENV`, else `VIRTUAL_ENV`, else the nearest `python/.venv`
+   * walking up from the working directory, then from this package.
    */
-  readonly venv?: string
+  readonly venv?: string | undefined
+  /** An interpreter inside a virtual environment: that venv is used (as a transport's `python` option). */
+  readonly python?: string | undefined
   /** Directories to put in front of `sys.path`, in order. */
-  readonly paths?: ReadonlyArray<string>
+  readonly paths?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -189,15 +192,17 @@ let running: Python | undefined
  */
 export const start = (options: StartOptions = {}): Python => {
   register()
-  const explicit = options.venv
-  const search = findVenv(running === undefined ? explicit : (explicit ?? running.info.venv))
+  const explicit = options.venv === undefined && options.python === undefined && running !== undefined
+    ? { venv: running.info.venv }
+    : { venv: options.venv, python: options.python }
+  const search = PythonEnvironment.find(explicit, { requireVenv: true, packageDir: dirname(fileURLToPath(import.meta.url)) })
   if (search._tag === "NotFound") {
     throw new PythonStartError({ reason: search.reason, tried: [...search.tried] })
   }
   const paths = (options.paths ?? []).map((p) => resolve(p))
   let info: NativeStartInfo
   try {
-    info = native.start(search.venv, paths)
+    info = native.start(search.venv, paths) // requireVenv: a found environment has one
   } catch (error) {
     throw fromNative(error, { tried: search.tried })
   }

@@ -46,7 +46,7 @@ describe("start", () => {
       assert.fail("expected PythonStartError")
     } catch (e) {
       assert.instanceOf(e, PythonStartError)
-      assert.deepStrictEqual(e.tried, [missing])
+      assert.deepStrictEqual(e.tried, [`${missing} (option venv)`])
       assert.include(e.message, "no pyvenv.cfg")
     }
   })
