@@ -9,6 +9,7 @@ import {
   executePipeline,
   executePipelineWithInput,
   Executor,
+  InvalidRuntimeData,
   NodeCleanupError,
   NodeInitializeError,
   NodeProcessError,
@@ -156,6 +157,26 @@ describe("IpcTransport: data", () => {
       assert.strictEqual((out as Tensor<"float32">).data.length, data.length)
       assert.strictEqual((out as Tensor<"float32">).data[12345], 42)
     }), 60_000)
+
+  it.live("a cyclic item fails with a NodeProcessError naming the cycle's path; a 5,000-deep one with a short message", () =>
+    Effect.gen(function*() {
+      const cyclic: { a: { b: Array<unknown> } } = { a: { b: [1] } }
+      cyclic.a.b.push(cyclic)
+      const cycle = yield* Effect.flip(run([NodeRef.manifestNode("p", "PassThrough")], [1, cyclic]))
+      assert.instanceOf(cycle, NodeProcessError)
+      assert.deepStrictEqual([(cycle as NodeProcessError).nodeId, (cycle as NodeProcessError).itemIndex], ["p", 1])
+      const invalid = (cycle as NodeProcessError).cause as InvalidRuntimeData
+      assert.instanceOf(invalid, InvalidRuntimeData)
+      assert.deepStrictEqual([invalid.reason, invalid.path], ["cycle", "item.a.b[1]"])
+      assert.include(cycle.message, "cycl")
+      assert.include(cycle.message, "item.a.b[1]")
+      let deep: unknown = "bottom"
+      for (let i = 0; i < 5_000; i++) deep = [deep]
+      const tooDeep = yield* Effect.flip(run([NodeRef.manifestNode("p", "PassThrough")], ["fine", deep]))
+      assert.strictEqual((tooDeep as NodeProcessError).itemIndex, 1)
+      assert.strictEqual(((tooDeep as NodeProcessError).cause as InvalidRuntimeData).reason, "depth")
+      assert.isBelow(tooDeep.message.length, 300)
+    }))
 
   it.live("forwards Python-only objects through TypeScript as opaque pickled values", () =>
     Effect.gen(function*() {

@@ -6,9 +6,10 @@
  *
  * @since 0.1.0
  */
-import { NodeProcessError, type RuntimeData as RD, Transport } from "@remotemedia/core"
+import { NodeProcessError, RuntimeData as RD, Transport } from "@remotemedia/core"
 import { Effect, Option, Stream } from "effect"
 import { ItemTimeout } from "../IpcError.js"
+import { CodecError } from "./Codec.js"
 import type { Reply } from "./Protocol.js"
 import { type LoadedNode, pythonException, type Session } from "./Session.js"
 
@@ -48,6 +49,26 @@ const outputsOf = (
   return Effect.fail(partial.length > 0 ? new Transport.PartialBatch(partial, error) : error)
 }
 
+/**
+ * A batch whose encoding overflowed the stack (msgpackr throws a `RangeError`)
+ * holds a cyclic or over-deep item: the failure of the first such item, its
+ * cause core's `InvalidRuntimeData` naming where. Checked only on that
+ * failure, never on the way to a successful send.
+ */
+const unencodable = (
+  cause: unknown,
+  items: ReadonlyArray<RuntimeData>,
+  firstIndex: number,
+  nodeId: string
+): NodeProcessError | undefined => {
+  if (!(cause instanceof CodecError) || !(cause.cause instanceof RangeError)) return undefined
+  for (let i = 0; i < items.length; i++) {
+    const problem = RD.checkShape(items[i])
+    if (problem !== undefined) return new NodeProcessError({ nodeId, itemIndex: firstIndex + i, cause: problem })
+  }
+  return undefined
+}
+
 /** Kills the worker when it outlives the item time limit by far (its own watchdog could not run). */
 const backstop = <A, E>(effect: Effect.Effect<A, E>, session: Session, nodeId: string, budgetMs: number | undefined) =>
   budgetMs === undefined ? effect : Effect.timeoutOrElse(effect, {
@@ -84,7 +105,9 @@ export const transformStage = (session: Session, chain: ReadonlyArray<LoadedNode
       } as const
       const budget = limit === undefined ? undefined : limit * items.length * chain.length + Math.max(1_000, limit)
       return backstop(session.run(request, `a batch of ${items.length} item(s)`, true), session, first, budget).pipe(
-        Effect.mapError((cause) => new NodeProcessError({ nodeId: first, itemIndex: ctx.firstIndex, cause })),
+        Effect.mapError((cause) =>
+          unencodable(cause, items, ctx.firstIndex, first) ?? new NodeProcessError({ nodeId: first, itemIndex: ctx.firstIndex, cause })
+        ),
         Effect.tap((reply) =>
           Effect.sync(() => {
             if (record !== undefined && reply.op === "result" && reply.times) {
