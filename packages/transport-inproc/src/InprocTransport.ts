@@ -48,6 +48,8 @@ import { Config, Effect, Layer, Schema, type Scope, Stream } from "effect"
 export interface InprocOptions {
   /** The virtual environment whose site-packages the interpreter uses (holding `remotemedia`). */
   readonly venv?: string | undefined
+  /** An interpreter inside a virtual environment, whose venv is used (core's `PythonEnvironment` precedence). */
+  readonly python?: string | undefined
   /** Extra entries for `sys.path`. */
   readonly paths?: ReadonlyArray<string> | undefined
   /** Most items a source hands over per call. Default 64 (core's `Transport.SourceChunkDefaults`). */
@@ -58,6 +60,7 @@ export interface InprocOptions {
 
 const OptionsSchema = Schema.Struct({
   venv: Schema.optional(Schema.String),
+  python: Schema.optional(Schema.String),
   paths: Schema.optional(Schema.Array(Schema.String)),
   sourceChunkSize: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
   sourceMaxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1)))
@@ -213,10 +216,7 @@ export const make = (options: InprocOptions = {}): Effect.Effect<Transport.Trans
     )
     const python: Python = yield* Effect.try({
       try: () =>
-        start({
-          ...(decoded.venv === undefined ? {} : { venv: decoded.venv }),
-          ...(decoded.paths === undefined ? {} : { paths: decoded.paths })
-        }),
+        start({ venv: decoded.venv, python: decoded.python, paths: decoded.paths }),
       catch: (e) => unavailable(`the embedded Python interpreter cannot start: ${message(e)}`)
     })
     const host = yield* Effect.tryPromise({
