@@ -1,6 +1,8 @@
-// Framing: frames split across reads, several per read, direct reads into large frames, truncated and oversized frames.
+// Framing: frames split across reads, several per read, direct reads into large frames, truncated and oversized frames; the encoder's cap.
 import { assert, describe, it } from "@effect/vitest"
-import { FrameDecoder, FramingError, READ_BUFFER_BYTES } from "../src/internal/Framing.js"
+import { Tensor } from "@remotemedia/core"
+import { Codec, CodecError } from "../src/internal/Codec.js"
+import { FrameDecoder, FrameEncoder, FramingError, READ_BUFFER_BYTES } from "../src/internal/Framing.js"
 
 const frame = (body: Array<number>) => {
   const n = body.length
@@ -58,5 +60,18 @@ describe("FrameDecoder", () => {
   it("refuses empty frames and frames over the limit", () => {
     assert.throws(() => new FrameDecoder().push(Uint8Array.from([0, 0, 0, 0])), FramingError, /empty frame/)
     assert.throws(() => new FrameDecoder(10).push(Uint8Array.from([0, 0, 0, 11])), FramingError, /exceeds the limit of 10/)
+  })
+})
+
+describe("FrameEncoder", () => {
+  it("refuses a frame longer than its cap, plain or split, and writes one of exactly the cap", () => {
+    const codec = new Codec()
+    const message = { s: "x".repeat(200) }
+    const size = codec.encode(message).byteLength
+    assert.throws(() => new FrameEncoder(codec, size - 1).encode(message), CodecError, new RegExp(`a frame of ${size} bytes exceeds the limit of ${size - 1} bytes`))
+    assert.strictEqual(new FrameEncoder(codec, size).encode(message)[0]!.byteLength, 4 + size)
+    const split = new FrameEncoder(codec, 1000, 16)
+    assert.throws(() => split.encode({ t: new Tensor(new Uint8Array(2000)) }), CodecError, /exceeds the limit of 1000 bytes/)
+    assert.isAbove(split.encode({ t: new Tensor(new Uint8Array(500)) }).length, 1)
   })
 })

@@ -360,11 +360,12 @@ interface Found {
   readonly ref: TailRef
 }
 
-const isContainer = (u: object): boolean => {
-  if (Array.isArray(u)) return true
-  const proto = Object.getPrototypeOf(u)
+const isPlainObject = (u: object): boolean => {
+  const proto: unknown = Object.getPrototypeOf(u)
   return proto === Object.prototype || proto === null
 }
+
+const isContainer = (u: object): boolean => Array.isArray(u) || isPlainObject(u)
 
 /** Collects the tail references inside the arrays and maps of a decoded value. */
 const collect = (holder: Record<string, unknown> | Array<unknown>, found: Array<Found>): void => {
@@ -426,11 +427,6 @@ const settle = (value: unknown, tail: TailSource | undefined): unknown => {
 const INT32_MIN = -0x80000000
 const UINT32_MAX = 0xffffffff
 
-const isPlainObject = (u: object): boolean => {
-  const proto = Object.getPrototypeOf(u)
-  return proto === Object.prototype || proto === null
-}
-
 /**
  * What msgpackr cannot be told by an option: whole numbers beyond 32 bits go
  * out as int64 (msgpackr would write a float64), and foreign opaque values are
@@ -450,9 +446,9 @@ const prepare = (value: unknown): unknown => {
       if (Array.isArray(value)) {
         let copy: Array<unknown> | undefined
         for (let i = 0; i < value.length; i++) {
-          const v = value[i]
+          const v: unknown = value[i]
           const p = typeof v === "object" || typeof v === "number" ? prepare(v) : v
-          if (p !== v) (copy ??= value.slice())[i] = p
+          if (p !== v) (copy ??= value.slice() as Array<unknown>)[i] = p
         }
         return copy ?? value
       }
@@ -501,7 +497,7 @@ export class Codec {
     try {
       const prepared = prepare(value)
       packr.tail = tail
-      return packr.pack(prepared, RESERVE_START_SPACE | reserve) as Uint8Array
+      return packr.pack(prepared, RESERVE_START_SPACE | reserve)
     } catch (e) {
       throw e instanceof CodecError ? e : new CodecError(`cannot encode message: ${(e as Error).message}`, { cause: e })
     } finally {
