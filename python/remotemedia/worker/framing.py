@@ -104,8 +104,14 @@ class FrameReader:
         Raises :class:`ProtocolError` when the stream ends inside a frame, or
         when a header announces more than ``max_frame`` bytes.
         """
-        # Hot path: the whole frame is in the window already.
+        # Hot path: nothing read ahead, one read fetches the whole frame (or it was read ahead).
         start = self._start
+        if start == self._end:
+            got = self._readinto(self._view)
+            if not got:
+                return None
+            start = self._start = 0
+            self._end = got
         have = self._end - start
         if have >= 4:
             (length,) = _unpack_header_from(self._window, start)

@@ -38,10 +38,9 @@ EXIT_TIMEOUT: Final = 3
 CHECK_INTERVAL: Final = 0.002
 """While a batch or pull runs, the least time between two looks for a ``cancel`` (seconds)."""
 
-_CHUNK_FAST: Final = 0.0005
-"""A chunk of items that took less than this (seconds) doubles the next one."""
-_CHUNK_SLOW: Final = 0.002
-"""A chunk that took more than this halves the next one."""
+_CHUNK_BUDGET: Final = 0.001
+"""How long one call of a node on a chunk of a batch should take (seconds), judged from what
+its items took so far: between two chunks a batch can look for a cancel."""
 _CANCEL_BYTES: Final = 1024
 """Frames up to this size are looked at for a ``cancel`` while a batch runs."""
 
@@ -152,9 +151,9 @@ class _Watchdog:
 
 
 class _Slot:
-    """A loaded node: its id, how many items it received, and for a source its cursor."""
+    """A loaded node: its id, how many items it received, what one took lately, for a source its cursor."""
 
-    __slots__ = ("cursor", "is_source", "node", "node_id", "received")
+    __slots__ = ("cost", "cursor", "is_source", "node", "node_id", "received")
 
     def __init__(self, node: Any, node_id: str, is_source: bool) -> None:
         self.node = node
@@ -162,6 +161,7 @@ class _Slot:
         self.is_source = is_source
         self.received = 0
         self.cursor: SourceCursor | None = None
+        self.cost = 1.0  # seconds per item, as last measured: unknown, taken as slow
 
 
 class Worker:
@@ -431,26 +431,47 @@ class Worker:
         times: dict[str, list[float]] | None,
         limit: float | None,
         seq: int,
+        now: float,
         failure: tuple[_Slot, ErrorRecord] | None = None,
     ) -> tuple[list[Any], tuple[_Slot, ErrorRecord] | None]:
-        """Run ``items`` through ``chain`` breadth-first.
+        """Run ``items`` through ``chain`` breadth-first (``now``: the clock when called).
 
         When a node fails, the outputs it produced before the failure still go
         on through the rest of the chain; a failure further down wins, since
         it happened at an earlier point of the stream.
         """
+        process_batch = self._process_batch
         data = items
+        stale = False  # whether ``now`` predates the last node's run
         for slot in chain:
             if not data:
                 break
-            if perf_counter() - self._checked >= CHECK_INTERVAL:
+            if stale:
+                now = perf_counter()
+            if now - self._checked >= CHECK_INTERVAL:
                 self._check(seq, slot.node_id)
+                now = perf_counter()
             first = slot.received
-            slot.received = first + len(data)
-            if limit is None:
-                data, error = self._run(slot, data, first, times, seq)
-            else:
+            count = len(data)
+            slot.received = first + count
+            if limit is not None:
                 data, error = self._run_watched(slot, data, first, times, limit, seq)
+                stale = True
+            elif times is not None:
+                data, error, now = self._run(slot, data, first, times, seq, now)
+                stale = False
+            elif count == 1:  # the hot path of one item per request: untimed
+                data, error = process_batch(slot.node, data, first)
+                stale = True
+            elif count * slot.cost <= _CHUNK_BUDGET:  # a batch that should be quick: one call
+                data, error = process_batch(slot.node, data, first)
+                ended = perf_counter()
+                slot.cost = (ended - now) / count
+                now = ended
+                stale = False
+            else:
+                data, error, now = self._run(slot, data, first, times, seq, now)
+                stale = False
             if error is not None:
                 failure = (slot, error)
         return data, failure
@@ -462,8 +483,15 @@ class Worker:
         first: int,
         times: dict[str, list[float]] | None,
         seq: int,
-    ) -> tuple[list[Any], ErrorRecord | None]:
-        """One node's part of :meth:`_through`, in chunks with a look for a cancel between them."""
+        began: float,
+    ) -> tuple[list[Any], ErrorRecord | None, float]:
+        """One node's part of :meth:`_through` (``began``: the clock now); also returns the clock
+        when it ended.
+
+        Items go to the node in chunks expected to take :data:`_CHUNK_BUDGET` from
+        what its items took so far (the whole batch in one call when it should take
+        no longer), with a look for a cancel between chunks.
+        """
         node = slot.node
         step: Callable[[Any, Sequence[Any], int], tuple[list[Any], ErrorRecord | None]]
         if times is None:
@@ -478,26 +506,23 @@ class Worker:
                 return outputs, error
 
         count = len(items)
-        if count == 1:
-            return step(node, items, first)
+        size = count if count * slot.cost <= _CHUNK_BUDGET else max(1, int(_CHUNK_BUDGET / slot.cost))
         out: list[Any] = []
-        start, size = 0, 1
+        start = 0
         while True:
-            began = perf_counter()
-            end = start + size
-            outputs, error = step(node, items if start == 0 and end >= count else items[start:end], first + start)
+            end = min(start + size, count)
+            outputs, error = step(node, items if start == 0 and end == count else items[start:end], first + start)
             out += outputs
-            if error is not None or end >= count:
-                return out, error
-            start = end
             now = perf_counter()
-            took = now - began
-            if took < _CHUNK_FAST:
-                size *= 2
-            elif took > _CHUNK_SLOW and size > 1:
-                size //= 2
+            slot.cost = (now - began) / (end - start)
+            if error is not None or end == count:
+                return out, error, now
+            start = end
             if now - self._checked >= CHECK_INTERVAL:
                 self._check(seq, slot.node_id)
+                now = perf_counter()
+            size = max(1, int(_CHUNK_BUDGET / max(slot.cost, 1e-9)))
+            began = now
 
     def _run_watched(
         self,
@@ -544,8 +569,8 @@ class Worker:
         limit = None if msg.get("item_timeout_ms") is None else self._limit(msg)
         times: dict[str, list[float]] | None = {} if msg.get("timed") else None
         head.received = first_index
-        self._checked = perf_counter()
-        outputs, failure = self._through(chain, items, times, limit, msg["seq"])
+        self._checked = now = perf_counter()
+        outputs, failure = self._through(chain, items, times, limit, msg["seq"], now)
         if failure is not None:
             slot, record = failure
             raise _Failure("process", slot.node_id, record, outputs=outputs)
@@ -579,7 +604,7 @@ class Worker:
             else:
                 items, done, error = self._next_items(source, max_items, wait, seq)
             failure = None if error is None else (source, error)
-            outputs, failure = self._through(chain[1:], items, times, limit, seq, failure)
+            outputs, failure = self._through(chain[1:], items, times, limit, seq, perf_counter(), failure)
         except _Failure as stopped:
             if stopped.phase == "cancelled":
                 stopped.extra["done"] = True
