@@ -68,7 +68,7 @@ const everyKind = [
 ]
 
 /**
- * The requests this encoder writes to vectors/ts_to_python.json, as encodeFrameParts sends them
+ * The requests this encoder writes to vectors/ts_to_python.json, as FrameEncoder.encode sends them
  * (with the raw-part size from which they go to a split body's tail, when not BLOB_THRESHOLD).
  */
 const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>, number?]> = [
