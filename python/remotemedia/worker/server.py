@@ -394,9 +394,10 @@ class Worker:
     # A batch or pull looks for a ``cancel`` of itself between two items (and
     # two nodes), at most every CHECK_INTERVAL: frames waiting on the request
     # pipe are read and queued for the loop, and a cancel of the running request
-    # among the queued frames stops it. Fast items are run in chunks that grow
-    # while they take under half a millisecond, so a fast batch pays for a few
-    # extra calls, not for a check per item.
+    # among the queued frames stops it. A node gets a batch's items in chunks
+    # sized from what its items took so far to last about _CHUNK_BUDGET (the
+    # whole batch in one call when it should take no longer), so a fast batch
+    # pays for no extra call and no check per item.
 
     def _check(self, seq: int, node_id: str | None) -> None:
         """Read the frames waiting; raise the ``cancelled`` failure if one cancels ``seq``."""
