@@ -86,11 +86,6 @@ class FrameReader:
         self._poll = select.poll()
         self._poll.register(fd, select.POLLIN)
 
-    @property
-    def max_frame(self) -> int:
-        """The largest body this reader accepts."""
-        return self._max
-
     def waiting(self) -> bool:
         """Whether :meth:`read` has something to start on without waiting: bytes of a frame
         already read ahead, or bytes (or the end of the stream) on the file descriptor."""
