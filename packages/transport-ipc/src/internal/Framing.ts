@@ -149,11 +149,6 @@ export class FrameDecoder {
     }
   }
 
-  /** Bytes of an unfinished frame held so far. */
-  get pending(): number {
-    return this.body === undefined ? this.headerFill : 4 + this.bodyFill
-  }
-
   private check(length: number): void {
     if (length === 0) throw new FramingError("empty frame: a frame body holds one msgpack map")
     if (length > this.maxFrameBytes) {
