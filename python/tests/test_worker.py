@@ -707,7 +707,7 @@ def test_cancel_stops_a_pull_while_its_items_run_through_the_chain(parent: Paren
     sent = time.monotonic()
     _send(parent, "cancel", target=pull)
     reply = parent.recv()
-    assert time.monotonic() - sent < 0.15
+    assert time.monotonic() - sent < 0.2  # within one item (100 ms); the whole pull takes 6.4 s
     assert (reply["seq"], reply["phase"], reply["node_id"], reply["done"]) == (pull, "cancelled", "nap", True)
     assert parent.recv()["op"] == "ok"
     assert parent.request("end", slots=[0, 1])["op"] == "ok"
@@ -720,7 +720,7 @@ def test_cancel_stops_a_slow_source_inside_a_long_pull(parent: Parent) -> None:
     sent = time.monotonic()
     _send(parent, "cancel", target=pull)
     reply = parent.recv()
-    assert time.monotonic() - sent < 0.1
+    assert time.monotonic() - sent < 0.15  # one item (50 ms) and then some; the whole pull takes 3.2 s
     assert (reply["seq"], reply["phase"], reply["node_id"]) == (pull, "cancelled", "src")
 
 
