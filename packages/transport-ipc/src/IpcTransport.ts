@@ -19,7 +19,7 @@
  * @since 0.1.0
  */
 import { NodeCleanupError, NodeInitializeError, NodeRef, type Pipeline, Transport, TransportUnavailable } from "@remotemedia/core"
-import { Config, type Context, Effect, Layer, Schema, type Scope } from "effect"
+import { Config, type Context, Effect, Layer, Schema } from "effect"
 import { findPython, type PythonLocation } from "./internal/Interpreter.js"
 import * as LiveInstance from "./internal/LiveInstance.js"
 import { type LoadedNode, type LoadRequest, Session } from "./internal/Session.js"
@@ -279,7 +279,7 @@ export const make = (options: IpcOptions = {}): Effect.Effect<Transport.Transpor
           const stages: Array<Transport.Stage> = []
           for (const group of groups) stages.push(...(yield* loadGroup(group, settings, report, context)))
           return stages
-        }) as Effect.Effect<ReadonlyArray<Transport.Stage>, NodeInitializeError, Scope.Scope>
+        })
     })
   })
 

@@ -27,7 +27,7 @@ const tensorRef = (start: number, length: number): Array<number> => {
 const splitBody = (refs: ReadonlyArray<Array<number>>, tail: ReadonlyArray<number>): Uint8Array => {
   const map = [0x90 | refs.length, ...refs.flat()]
   const body = [0xc1, ...u32(map.length), ...map]
-  return Uint8Array.from([...body, ...new Array((8 - (body.length % 8)) % 8).fill(0), ...tail])
+  return Uint8Array.from([...body, ...new Array<number>((8 - (body.length % 8)) % 8).fill(0), ...tail])
 }
 
 describe("Codec", () => {

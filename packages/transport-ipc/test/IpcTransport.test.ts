@@ -164,8 +164,8 @@ describe("IpcTransport: data", () => {
       cyclic.a.b.push(cyclic)
       const cycle = yield* Effect.flip(run([NodeRef.manifestNode("p", "PassThrough")], [1, cyclic]))
       assert.instanceOf(cycle, NodeProcessError)
-      assert.deepStrictEqual([(cycle as NodeProcessError).nodeId, (cycle as NodeProcessError).itemIndex], ["p", 1])
-      const invalid = (cycle as NodeProcessError).cause as InvalidRuntimeData
+      assert.deepStrictEqual([(cycle).nodeId, (cycle).itemIndex], ["p", 1])
+      const invalid = (cycle).cause as InvalidRuntimeData
       assert.instanceOf(invalid, InvalidRuntimeData)
       assert.deepStrictEqual([invalid.reason, invalid.path], ["cycle", "item.a.b[1]"])
       assert.include(cycle.message, "cycl")
@@ -188,7 +188,7 @@ describe("IpcTransport: data", () => {
       ], ["v1", 7])
       assert.deepStrictEqual(out, ["v1", 7])
       assert.instanceOf(seen[0], PickledObject)
-      assert.strictEqual((seen[0] as PickledObject).typeName, "ipc_test_nodes.Opaque")
+      assert.strictEqual((seen[0]).typeName, "ipc_test_nodes.Opaque")
     }))
 })
 
@@ -199,10 +199,10 @@ describe("IpcTransport: failures", () => {
       const nodes = [fixture("life", "LifecycleLog", { path: log }), fixture("fail", "FailOn", { bad: "bad" })]
       const error = yield* Effect.flip(run(nodes, ["ok", "bad", "never"]))
       assert.instanceOf(error, NodeProcessError)
-      const e = error as NodeProcessError
+      const e = error
       assert.deepStrictEqual([e.nodeId, e.itemIndex], ["fail", 1])
       assert.instanceOf(e.cause, PythonError)
-      const py = e.cause as PythonError
+      const py = e.cause
       assert.deepStrictEqual([py.pyType, py.pyModule, py.pyMessage], ["ValueError", "builtins", "cannot take 'bad'"])
       assert.match(py.traceback, /Traceback \(most recent call last\):[\s\S]*ipc_test_nodes\.py", line \d+, in process/)
       assert.strictEqual(lines(log).filter((l) => l.startsWith("life cleanup")).length, 1)
@@ -214,7 +214,7 @@ describe("IpcTransport: failures", () => {
       Effect.gen(function*() {
         const error = yield* Effect.flip(processOn(stage!, [1, 2, 3], 5))
         assert.instanceOf(error, Transport.PartialBatch)
-        const partial = error as Transport.PartialBatch
+        const partial = error
         assert.deepStrictEqual(partial.outputs, [10, 20])
         assert.deepStrictEqual([partial.error.nodeId, partial.error.itemIndex], ["fail", 2])
       })))
@@ -228,7 +228,7 @@ describe("IpcTransport: failures", () => {
       const ref = NodeRef.serializedInstance({ bytes, name: "g", className: "elsewhere_nodes.Gain" })
       const error = yield* Effect.flip(run([ref], [1]))
       assert.instanceOf(error, NodeInitializeError)
-      const py = (error as NodeInitializeError).cause as PythonError
+      const py = (error).cause as PythonError
       assert.deepStrictEqual([py.pyModule, py.pyType], ["remotemedia.errors", "SerializationError"])
       assert.match(py.pyMessage, /'Gain' from module 'elsewhere_nodes', which cannot be imported/)
     }))
@@ -238,8 +238,8 @@ describe("IpcTransport: failures", () => {
       const log = join(tmp(), "life.log")
       const error = yield* Effect.flip(run([fixture("life", "LifecycleLog", { path: log }), NodeRef.manifestNode("x", "NoSuchNode")], [1]))
       assert.instanceOf(error, NodeInitializeError)
-      assert.strictEqual((error as NodeInitializeError).nodeId, "x")
-      assert.strictEqual(((error as NodeInitializeError).cause as PythonError).pyType, "NodeTypeNotFoundError")
+      assert.strictEqual((error).nodeId, "x")
+      assert.strictEqual(((error).cause as PythonError).pyType, "NodeTypeNotFoundError")
       assert.deepStrictEqual(lines(log).map((l) => l.split(" ")[1]), ["initialize", "cleanup"])
     }))
 
@@ -307,7 +307,7 @@ describe("IpcTransport: failures", () => {
         workerCommand: [join(fixturesDir, "bad_worker.py"), "garbage"]
       }))
       assert.instanceOf(error, NodeInitializeError)
-      assert.instanceOf((error as NodeInitializeError).cause, ProtocolError)
+      assert.instanceOf((error).cause, ProtocolError)
     }))
 
   it.live("a reply announcing more than maxFrameBytes is a ProtocolError naming the size and the cap; the worker is stopped", () =>
@@ -332,7 +332,7 @@ describe("IpcTransport: failures", () => {
       assert.match(py.pyMessage, /a frame of \d+ bytes exceeds the limit of 65536 bytes/)
       const request = yield* Effect.flip(run([fixture("r", "Repeat", { times: 1 })], [new Uint8Array(70_000)], { maxFrameBytes: 65_536 }))
       assert.instanceOf(request, NodeProcessError)
-      assert.match(String((request as NodeProcessError).cause), /a frame of \d+ bytes exceeds the limit of 65536 bytes \(maxFrameBytes\)/)
+      assert.match(String((request).cause), /a frame of \d+ bytes exceeds the limit of 65536 bytes \(maxFrameBytes\)/)
       assert.deepStrictEqual(yield* run([fixture("r", "Repeat", { times: 2 })], [new Uint8Array(20_000)], { maxFrameBytes: 65_536 }), [
         new Uint8Array(40_000)
       ])
@@ -344,7 +344,7 @@ describe("IpcTransport: failures", () => {
       const error = yield* Effect.flip(run([fixture("s", "Sleep")], [0, 0.01, 20], { itemTimeoutMs: 300 }))
       const e = error as NodeProcessError
       assert.instanceOf(e.cause, ItemTimeout)
-      assert.deepStrictEqual([e.nodeId, e.itemIndex, (e.cause as ItemTimeout).itemIndex], ["s", 2, 2])
+      assert.deepStrictEqual([e.nodeId, e.itemIndex, (e.cause).itemIndex], ["s", 2, 2])
       assert.isBelow(Date.now() - started, 10_000)
     }))
 
@@ -354,7 +354,7 @@ describe("IpcTransport: failures", () => {
       const error = yield* Effect.flip(run([fixture("g", "HoldGil")], [40], { itemTimeoutMs: 200, onWorker: (w) => (pid = w.pid) }))
       const e = error as NodeProcessError
       assert.instanceOf(e.cause, ItemTimeout)
-      assert.isNull((e.cause as ItemTimeout).itemIndex)
+      assert.isNull((e.cause).itemIndex)
       yield* Effect.promise(() => eventually(() => !alive(pid)))
       assert.isFalse(alive(pid))
     }))
@@ -386,7 +386,7 @@ describe("IpcTransport: failures", () => {
         allowedModules: ["bad_cleanup"]
       }))
       assert.instanceOf(error, NodeCleanupError)
-      assert.strictEqual(((error as NodeCleanupError).cause as PythonError).pyMessage, "cannot release")
+      assert.strictEqual(((error).cause as PythonError).pyMessage, "cannot release")
     }))
 
   it.live("the worker exits when its parent process dies", () =>

@@ -52,7 +52,7 @@ describe("LiveInstance", () => {
         Executor.executePipelineWithInput([holder], [1]).pipe(Effect.provide(IpcTransport.layer({ ...base, onWorker: (w) => workers.push(w) })))
       )
       assert.instanceOf(error, NodeInitializeError)
-      const cause = (error as NodeInitializeError).cause as { pyType: string; pyMessage: string }
+      const cause = (error).cause as { pyType: string; pyMessage: string }
       assert.strictEqual(cause.pyType, "SerializationError")
       assert.include(cause.pyMessage, "cfg['inner']['lock']")
       assert.include(cause.pyMessage, "Suggestion:")

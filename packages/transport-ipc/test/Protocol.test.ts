@@ -13,7 +13,8 @@ const codec = new Codec()
 const decode = (body: Uint8Array) => decodeBody(codec, body)
 
 const pythonVectors = loadVectors("python_to_ts")
-const fraction = (pythonVectors.find((v) => v.name === "result_pickled_object")!.message as any).outputs[0].$pickle
+type PickleTag = { readonly $pickle: { readonly type_name: string; readonly data: string } }
+const fraction = (pythonVectors.find((v) => v.name === "result_pickled_object")!.message as { outputs: [PickleTag] }).outputs[0].$pickle
 
 const everyKind = [
   "héllo 🎧 wörld",

@@ -69,7 +69,7 @@ describe("Worker", () => {
         assert.isTrue(Exit.isFailure(exit))
         const error = (exit as Exit.Failure<never, unknown>).cause.reasons[0] as { error?: unknown }
         assert.instanceOf(error.error, WorkerCrashed)
-        const crash = error.error as WorkerCrashed
+        const crash = error.error
         assert.strictEqual(crash.signal, "SIGKILL")
         assert.strictEqual(crash.during, "a long item")
         assert.isBelow(elapsed, 1_000)
@@ -92,8 +92,8 @@ describe("Worker", () => {
         Effect.gen(function*() {
           const error = yield* Effect.flip(w.request({ op: "end", slots: [0] }, "end"))
           assert.instanceOf(error, ProtocolError)
-          assert.strictEqual((error as ProtocolError).detectedBy, "parent")
-          assert.match((error as ProtocolError).detail, pattern)
+          assert.strictEqual((error).detectedBy, "parent")
+          assert.match((error).detail, pattern)
           yield* w.waitExit()
           assert.isFalse(w.alive)
         }), { command: [join(fixturesDir, "bad_worker.py"), fault] }))
@@ -104,7 +104,7 @@ describe("Worker", () => {
       Effect.gen(function*() {
         const error = yield* Effect.flip(w.request({ op: "end", slots: [0] }, "end"))
         assert.instanceOf(error, ProtocolError)
-        assert.match((error as ProtocolError).detail, /a frame announcing 5000 bytes exceeds the limit of 4096 bytes \(maxFrameBytes\)/)
+        assert.match((error).detail, /a frame announcing 5000 bytes exceeds the limit of 4096 bytes \(maxFrameBytes\)/)
         yield* w.waitExit()
       }), { command: [join(fixturesDir, "bad_worker.py"), "over-4096"], maxFrameBytes: 4096 }))
 
@@ -139,8 +139,8 @@ describe("Worker", () => {
       Effect.gen(function*() {
         const error = yield* Effect.flip(w.request({ op: "cleanup", slot: 42 }, "cleanup"))
         assert.instanceOf(error, ProtocolError)
-        assert.strictEqual((error as ProtocolError).detectedBy, "worker")
-        assert.match((error as ProtocolError).detail, /slot 42 is not loaded/)
+        assert.strictEqual((error).detectedBy, "worker")
+        assert.match((error).detail, /slot 42 is not loaded/)
       })
     ))
 

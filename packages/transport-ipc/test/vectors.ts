@@ -30,6 +30,20 @@ const typed = (dtype: RuntimeData.DType, bytes: Uint8Array) => {
 
 const floatTag = (n: number) => ({ $float: Number.isNaN(n) ? "nan" : n === Infinity ? "inf" : n === -Infinity ? "-inf" : String(n) })
 
+/** The fields of the tagged forms of media values and pickles. */
+interface Tagged {
+  readonly dtype: RuntimeData.DType
+  readonly shape: Array<number>
+  readonly data: string
+  readonly samples: string
+  readonly sample_rate: number
+  readonly channels: number
+  readonly width: number
+  readonly height: number
+  readonly format: RuntimeData.PixelFormat
+  readonly type_name: string
+}
+
 /** A JS value as tagged JSON. */
 export const tag = (u: unknown): unknown => {
   if (u === null || u === undefined) return null
@@ -39,30 +53,34 @@ export const tag = (u: unknown): unknown => {
   if (u instanceof Uint8Array) return { $bytes: hex(u) }
   if (Array.isArray(u)) return u.map(tag)
   if (u instanceof Tensor) {
-    return { $tensor: { dtype: u.dtype, shape: [...u.shape], data: hex(new Uint8Array(u.data.buffer, u.data.byteOffset, u.data.byteLength)) } }
+    const t = u as Tensor
+    const data: RuntimeData.TensorData = t.data
+    return { $tensor: { dtype: t.dtype, shape: [...t.shape], data: hex(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) } }
   }
   if (u instanceof Audio) {
     return { $audio: { sample_rate: u.sampleRate, channels: u.channels, samples: hex(new Uint8Array(u.samples.buffer, u.samples.byteOffset, u.samples.byteLength)) } }
   }
   if (u instanceof VideoFrame) return { $video: { width: u.width, height: u.height, format: u.format, data: hex(u.data) } }
   if (u instanceof PickledObject) return { $pickle: { type_name: u.typeName, data: hex(u.pickle) } }
-  return Object.fromEntries(Object.entries(u as object).map(([k, v]) => [k, tag(v)]))
+  return Object.fromEntries(Object.entries(u).map(([k, v]) => [k, tag(v)]))
 }
 
 /** Tagged JSON back to the JS value it stands for (as the TS decoder produces it). */
 export const untag = (u: unknown): unknown => {
   if (Array.isArray(u)) return u.map(untag)
   if (typeof u !== "object" || u === null) return u
-  const entries = Object.entries(u)
+  const entries: Array<[string, unknown]> = Object.entries(u)
   if (entries.length === 1) {
-    const [key, body] = entries[0]! as [string, any]
+    const [key, value] = entries[0]!
+    const text = value as string
+    const body = value as Tagged
     switch (key) {
       case "$bytes":
-        return unhex(body)
+        return unhex(text)
       case "$bigint":
-        return BigInt(body)
+        return BigInt(text)
       case "$float":
-        return body === "nan" ? NaN : body === "inf" ? Infinity : body === "-inf" ? -Infinity : Number(body)
+        return text === "nan" ? NaN : text === "inf" ? Infinity : text === "-inf" ? -Infinity : Number(text)
       case "$tensor":
         return new Tensor(typed(body.dtype, unhex(body.data)), body.shape)
       case "$audio":

@@ -28,7 +28,7 @@ const objectKey = Symbol.for("@remotemedia/PythonInstance/object")
 let bridge: Promise<BridgeLike> | undefined
 let shipping: Promise<PyObjectLike> | undefined
 
-const loadBridge = (): Promise<BridgeLike> => (bridge ??= import("@remotemedia/python-bridge" as string) as Promise<BridgeLike>)
+const loadBridge = (): Promise<BridgeLike> => (bridge ??= import("@remotemedia/python-bridge") as Promise<BridgeLike>)
 
 const shippingModule = (): Promise<PyObjectLike> =>
   (shipping ??= loadBridge().then((b) => b.start().import("remotemedia.worker.shipping")))

@@ -127,16 +127,15 @@ export class Session {
 
   /** Replaces a crashed worker and reloads every node; fails with the crash if that fails. */
   private respawn(crash: WorkerCrashed): Effect.Effect<void, WorkerCrashed> {
-    const self = this
-    return Effect.gen(function*() {
-      self.restarts++
+    return Effect.gen({ self: this }, function*() {
+      this.restarts++
       yield* Effect.logWarning(
-        `${crash.message}; restarting it (restart ${self.restarts} of ${self.restart!.maxRestarts}) and re-shipping its nodes`
+        `${crash.message}; restarting it (restart ${this.restarts} of ${this.restart!.maxRestarts}) and re-shipping its nodes`
       )
-      const worker = yield* Worker.start(self.spawnOptions)
-      self.worker = worker
-      self.onWorker(worker)
-      for (const node of self.nodes) {
+      const worker = yield* Worker.start(this.spawnOptions)
+      this.worker = worker
+      this.onWorker(worker)
+      for (const node of this.nodes) {
         const reply = yield* worker.request(node.request, `reloading node '${node.nodeId}'`)
         if (reply.op !== "loaded") {
           const why = reply.op === "error" ? pythonException(reply).message : `unexpected '${reply.op}'`

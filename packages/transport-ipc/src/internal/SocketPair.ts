@@ -43,7 +43,7 @@ export const open = (onread: OnReadOpts): Promise<SocketPair> =>
     try {
       dir = mkdtempSync(join(base(), "rm-ipc-"))
     } catch (e) {
-      return reject(e)
+      return reject(e instanceof Error ? e : new Error(String(e)))
     }
     const path = join(dir, "s")
     // The accepted end is only handed on: it must not start reading here.

@@ -183,7 +183,7 @@ export class Worker {
           child = spawnChild(options.python, args, {
             stdio: ["ignore", "ignore", "pipe", "pipe", remote],
             cwd: options.cwd,
-            env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env } as NodeJS.ProcessEnv
+            env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env }
           })
         } catch (e) {
           local.destroy()
@@ -394,19 +394,18 @@ export class Worker {
    * then kills it. Never fails.
    */
   shutdown(graceMs: number): Effect.Effect<void> {
-    const self = this
-    return Effect.gen(function*() {
-      if (self.exit !== undefined) return
-      self.expectingExit = true
-      if (self.alive) {
-        yield* self.request({ op: "shutdown" }, "shutdown").pipe(Effect.timeout(graceMs), Effect.ignore)
+    return Effect.gen({ self: this }, function*() {
+      if (this.exit !== undefined) return
+      this.expectingExit = true
+      if (this.alive) {
+        yield* this.request({ op: "shutdown" }, "shutdown").pipe(Effect.timeout(graceMs), Effect.ignore)
       }
-      yield* self.waitExit().pipe(Effect.timeout(graceMs), Effect.ignore)
-      if (self.exit === undefined) {
-        self.kill()
-        yield* self.waitExit()
+      yield* this.waitExit().pipe(Effect.timeout(graceMs), Effect.ignore)
+      if (this.exit === undefined) {
+        this.kill()
+        yield* this.waitExit()
       }
-      self.requests.destroy()
+      this.requests.destroy()
     })
   }
 }
