@@ -205,11 +205,24 @@ class Parent:
     def __init__(self, *args: str) -> None:
         req_r, self._req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        self.stderr = tempfile.TemporaryFile()
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]))
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (it outlives __init__: close() closes it)
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "remotemedia.worker", "--in-fd", str(req_r), "--out-fd", str(rep_w),
-             "--allow-module", "test_worker", *args],
+            [
+                sys.executable,
+                "-m",
+                "remotemedia.worker",
+                "--in-fd",
+                str(req_r),
+                "--out-fd",
+                str(rep_w),
+                "--allow-module",
+                "test_worker",
+                *args,
+            ],
             pass_fds=(req_r, rep_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -246,7 +259,9 @@ class Parent:
         """
         self.seq += 1
         part = TailPart(EXT_TENSOR, [array.dtype.name, list(array.shape)], array.tobytes())
-        body, _ = split_body({"op": "process", "seq": self.seq, "slots": [slot], "items": [part], "first_index": 0})
+        body, _ = split_body(
+            {"op": "process", "seq": self.seq, "slots": [slot], "items": [part], "first_index": 0}
+        )
         self.send_raw(frame(body))
         reply = self.recv()
         assert reply["seq"] == self.seq, reply
@@ -261,8 +276,13 @@ class Parent:
 
     def load(self, slot: int, node: Node | None = None, **manifest: Any) -> dict[str, Any]:
         if node is not None:
-            return self.request("load_instance", slot=slot, node_id=node.name, class_name=type(node).__qualname__,
-                                data=serialize_node_for_ipc(node))
+            return self.request(
+                "load_instance",
+                slot=slot,
+                node_id=node.name,
+                class_name=type(node).__qualname__,
+                data=serialize_node_for_ipc(node),
+            )
         return self.request("load_manifest", slot=slot, **manifest)
 
     def log(self) -> str:
@@ -315,7 +335,9 @@ def test_hello_reports_versions_and_pid(parent: Parent) -> None:
     assert hello["cloudpickle"] == cloudpickle.__version__
     assert hello["msgpack"] == ".".join(map(str, msgpack.version))
     assert hello["remotemedia"] == remotemedia.__version__
-    assert "numpy" in hello and hello["numpy"] is None  # not imported by a worker before it needs it
+    assert (
+        "numpy" in hello and hello["numpy"] is None
+    )  # not imported by a worker before it needs it
     ok_shutdown(parent)
 
 
@@ -331,7 +353,9 @@ def test_importing_the_worker_imports_no_numpy_asyncio_or_importlib_metadata() -
 def test_a_worker_imports_numpy_only_for_the_first_tensor(parent: Parent) -> None:
     parent.load(0, node_id="p", node_type="PassThroughNode")
     parent.load(1, ModulesSeen(name="seen"))
-    plain = parent.request("process", slots=[0, 1], items=["text", 2**70, {"a": [1.5, None]}], first_index=0)
+    plain = parent.request(
+        "process", slots=[0, 1], items=["text", 2**70, {"a": [1.5, None]}], first_index=0
+    )
     assert plain["outputs"] == [[], [], []]
     tensor = parent.request("process", slots=[0, 1], items=[np.zeros(2, np.float32)], first_index=3)
     assert tensor["outputs"] == [["numpy"]]
@@ -341,12 +365,30 @@ def test_a_worker_imports_numpy_only_for_the_first_tensor(parent: Parent) -> Non
 def test_command_line_takes_both_option_forms_and_repeated_options() -> None:
     from remotemedia.worker.main import _parse
 
-    options = _parse(["--in-fd", "5", "--out-fd=6", "--parent-pid", "7", "--import", "a", "--import=b",
-                      "--allow-module", "c", "--log-level=DEBUG"])
+    options = _parse(
+        [
+            "--in-fd",
+            "5",
+            "--out-fd=6",
+            "--parent-pid",
+            "7",
+            "--import",
+            "a",
+            "--import=b",
+            "--allow-module",
+            "c",
+            "--log-level=DEBUG",
+        ]
+    )
     assert (options.in_fd, options.out_fd, options.parent_pid) == (5, 6, 7)
     assert (options.imports, options.allowed, options.log_level) == (["a", "b"], ["c"], "DEBUG")
     defaults = _parse([])
-    assert (defaults.in_fd, defaults.out_fd, defaults.parent_pid, defaults.imports) == (3, 4, None, [])
+    assert (defaults.in_fd, defaults.out_fd, defaults.parent_pid, defaults.imports) == (
+        3,
+        4,
+        None,
+        [],
+    )
 
 
 @pytest.mark.parametrize(
@@ -357,7 +399,9 @@ def test_command_line_takes_both_option_forms_and_repeated_options() -> None:
         (["--import"], "argument --import: expected one argument"),
     ],
 )
-def test_command_line_errors_exit_2_with_the_usage(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_errors_exit_2_with_the_usage(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     from remotemedia.worker.main import _parse
 
     with pytest.raises(SystemExit) as exit_info:
@@ -368,14 +412,30 @@ def test_command_line_errors_exit_2_with_the_usage(argv: list[str], message: str
 
 
 def test_help_lists_every_option() -> None:
-    out = subprocess.run([sys.executable, "-m", "remotemedia.worker", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "remotemedia.worker", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0
-    for option in ("--in-fd", "--out-fd", "--parent-pid", "--import", "--allow-module", "--log-level"):
+    options = (
+        "--in-fd",
+        "--out-fd",
+        "--parent-pid",
+        "--max-frame-bytes",
+        "--import",
+        "--allow-module",
+        "--log-level",
+    )
+    for option in options:
         assert option in out.stderr  # fd 1 is the log's too: the worker points it at stderr first
 
 
 def test_import_option_loads_modules_before_hello(tmp_path: Path) -> None:
-    (tmp_path / "worker_imported_mod.py").write_text("import sys\nprint('imported!', file=sys.stderr)\n")
+    (tmp_path / "worker_imported_mod.py").write_text(
+        "import sys\nprint('imported!', file=sys.stderr)\n"
+    )
     os.environ["PYTHONPATH"] = str(tmp_path)
     try:
         p = Parent("--import", "worker_imported_mod")
@@ -399,10 +459,26 @@ def test_failing_import_exits_before_hello_with_the_traceback_on_stderr() -> Non
 
 
 def test_manifest_node_processes_and_cleans_up(parent: Parent) -> None:
-    loaded = parent.load(0, node_id="calc", node_type="CalculatorNode", params={"operation": "multiply", "operand": 3})
-    assert loaded == {"op": "loaded", "seq": 1, "slot": 0, "node_id": "calc", "name": "calc",
-                      "class_name": "remotemedia.nodes.basic.CalculatorNode", "is_source": False}
-    assert parent.request("process", slots=[0], items=[1, 2.5], first_index=0) == {"op": "result", "outputs": [3, 7.5], "seq": 2}
+    loaded = parent.load(
+        0,
+        node_id="calc",
+        node_type="CalculatorNode",
+        params={"operation": "multiply", "operand": 3},
+    )
+    assert loaded == {
+        "op": "loaded",
+        "seq": 1,
+        "slot": 0,
+        "node_id": "calc",
+        "name": "calc",
+        "class_name": "remotemedia.nodes.basic.CalculatorNode",
+        "is_source": False,
+    }
+    assert parent.request("process", slots=[0], items=[1, 2.5], first_index=0) == {
+        "op": "result",
+        "outputs": [3, 7.5],
+        "seq": 2,
+    }
     assert parent.request("cleanup", slot=0) == {"op": "ok", "seq": 3}
     ok_shutdown(parent)
 
@@ -417,10 +493,14 @@ def test_unknown_node_type_is_a_load_error(parent: Parent) -> None:
     assert reply["op"] == "error" and reply["phase"] == "load" and reply["node_id"] == "x"
     assert (reply["module"], reply["type"]) == ("remotemedia.errors", "NodeTypeNotFoundError")
     assert "NoSuchNode" in reply["message"]
-    assert parent.load(0, node_id="x", node_type="PassThrough", params={})["op"] == "loaded"  # slot still free
+    assert (
+        parent.load(0, node_id="x", node_type="PassThrough", params={})["op"] == "loaded"
+    )  # slot still free
 
 
-def test_instance_is_initialized_once_keeps_its_state_and_is_cleaned_up_once(parent: Parent) -> None:
+def test_instance_is_initialized_once_keeps_its_state_and_is_cleaned_up_once(
+    parent: Parent,
+) -> None:
     node = Counter(name="counter")
     node.count = 40  # state the constructor does not describe
     assert parent.load(0, node)["class_name"] == "test_worker.Counter"
@@ -464,16 +544,30 @@ def test_every_data_kind_passes_through_a_node(parent: Parent) -> None:
     parent.load(0, node_id="p", node_type="PassThrough", params={})
     from remotemedia import Audio, VideoFrame
 
-    items = ["é🎧", 2**70, -(2**63), 1.5, False, True, b"\x00\xff", [1, [2]], {"type": "x"},
-             np.arange(6, dtype=np.int16).reshape(2, 3), Audio(np.zeros(4, np.float32), 8000, 2),
-             VideoFrame(bytes(3), 1, 1, "rgb24"), {1, 2}]
+    items = [
+        "é🎧",
+        2**70,
+        -(2**63),
+        1.5,
+        False,
+        True,
+        b"\x00\xff",
+        [1, [2]],
+        {"type": "x"},
+        np.arange(6, dtype=np.int16).reshape(2, 3),
+        Audio(np.zeros(4, np.float32), 8000, 2),
+        VideoFrame(bytes(3), 1, 1, "rgb24"),
+        {1, 2},
+    ]
     out = parent.request("process", slots=[0], items=items, first_index=0)["outputs"]
     assert out[:9] == items[:9]
     np.testing.assert_array_equal(out[9], items[9])
     assert isinstance(out[10], Audio) and isinstance(out[11], VideoFrame) and out[12] == {1, 2}
 
 
-def test_large_inputs_are_views_of_one_receive_buffer_reused_from_request_to_request(parent: Parent) -> None:
+def test_large_inputs_are_views_of_one_receive_buffer_reused_from_request_to_request(
+    parent: Parent,
+) -> None:
     parent.load(0, BufferProbe(name="probe"))
     buffers, bodies = [], []
     for size, fill in ((400_000, 1), (300_000, 2), (200_000, 3)):
@@ -488,7 +582,9 @@ def test_large_inputs_are_views_of_one_receive_buffer_reused_from_request_to_req
     ok_shutdown(parent)
 
 
-def test_a_node_keeping_its_inputs_keeps_them_intact_when_the_next_frames_arrive(parent: Parent) -> None:
+def test_a_node_keeping_its_inputs_keeps_them_intact_when_the_next_frames_arrive(
+    parent: Parent,
+) -> None:
     parent.load(0, Keeper(name="keep"))
     buffers, bodies = [], []
     for size, fill in ((400_000, 1), (300_000, 2), (200_000, 3)):
@@ -545,20 +641,28 @@ def test_print_in_a_node_goes_to_stderr_never_to_the_channel(parent: Parent) -> 
 # ---------------------------------------------------------------------------
 
 
-def test_class_not_importable_in_the_worker_names_module_and_class(parent: Parent, tmp_path: Path) -> None:
+def test_class_not_importable_in_the_worker_names_module_and_class(
+    parent: Parent, tmp_path: Path
+) -> None:
     script = tmp_path / "elsewhere_nodes.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         from remotemedia import Node
         class Gain(Node):
             def process(self, data):
                 return data
-    """))
+    """)
+    )
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import pickle, elsewhere_nodes;"
         "sys.stdout.buffer.write(pickle.dumps(elsewhere_nodes.Gain(name='g')))"
     )
-    data = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, capture_output=True).stdout
-    reply = parent.request("load_instance", slot=0, node_id="g", class_name="elsewhere_nodes.Gain", data=data)
+    data = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], check=True, capture_output=True
+    ).stdout
+    reply = parent.request(
+        "load_instance", slot=0, node_id="g", class_name="elsewhere_nodes.Gain", data=data
+    )
     assert reply["op"] == "error" and reply["phase"] == "load"
     assert (reply["module"], reply["type"]) == ("remotemedia.errors", "SerializationError")
     assert "'Gain'" in reply["message"] and "'elsewhere_nodes'" in reply["message"]
@@ -573,14 +677,21 @@ def test_initialize_failure_is_reported_with_its_traceback(parent: Parent) -> No
             return data
 
     reply = parent.load(0, BadInit(name="bad"))
-    assert (reply["op"], reply["phase"], reply["node_id"], reply["type"]) == ("error", "initialize", "bad", "OSError")
+    assert (reply["op"], reply["phase"], reply["node_id"], reply["type"]) == (
+        "error",
+        "initialize",
+        "bad",
+        "OSError",
+    )
     assert "no device" in reply["traceback"]
 
 
 def test_objects_that_are_not_nodes_are_rejected_at_load(parent: Parent) -> None:
     import cloudpickle
 
-    reply = parent.request("load_instance", slot=0, node_id="n", class_name="int", data=cloudpickle.dumps(5))
+    reply = parent.request(
+        "load_instance", slot=0, node_id="n", class_name="int", data=cloudpickle.dumps(5)
+    )
     assert reply["op"] == "error" and reply["phase"] == "load"
     assert "not a remotemedia Node" in reply["message"] or "no callable" in reply["message"]
 
@@ -630,7 +741,9 @@ def test_large_fast_batches_keep_their_indexes_outputs_and_times(parent: Parent)
     parent.load(0, FailOn(name="f", bad=700))
     reply = parent.request("process", slots=[0], items=list(range(1000)), first_index=0)
     assert (reply["phase"], reply["index"], reply["outputs"]) == ("process", 700, list(range(700)))
-    reply = parent.request("process", slots=[0], items=list(range(1000, 3000)), first_index=1000, timed=True)
+    reply = parent.request(
+        "process", slots=[0], items=list(range(1000, 3000)), first_index=1000, timed=True
+    )
     assert reply["outputs"] == list(range(1000, 3000)) and len(reply["times"]["f"]) == 2000
 
 
@@ -653,11 +766,22 @@ def test_cancel_stops_a_batch_between_items_and_the_worker_goes_on(parent: Paren
     cancel = _send(parent, "cancel", target=batch)
     reply = parent.recv()
     assert time.monotonic() - sent < 0.25
-    assert (reply["op"], reply["seq"], reply["phase"], reply["node_id"]) == ("error", batch, "cancelled", "nap")
-    assert (reply["type"], reply["module"], reply["index"]) == ("Cancelled", "remotemedia.worker", None)
+    assert (reply["op"], reply["seq"], reply["phase"], reply["node_id"]) == (
+        "error",
+        batch,
+        "cancelled",
+        "nap",
+    )
+    assert (reply["type"], reply["module"], reply["index"]) == (
+        "Cancelled",
+        "remotemedia.worker",
+        None,
+    )
     assert "outputs" not in reply
     assert parent.recv() == {"op": "ok", "seq": cancel}
-    assert parent.request("process", slots=[0], items=["again"], first_index=10)["outputs"] == ["again"]
+    assert parent.request("process", slots=[0], items=["again"], first_index=10)["outputs"] == [
+        "again"
+    ]
     ok_shutdown(parent)
 
 
@@ -668,25 +792,37 @@ def test_cancel_stops_a_fused_chain_between_its_nodes(parent: Parent) -> None:
     time.sleep(0.25)  # the first node's last item
     _send(parent, "cancel", target=batch)
     reply = parent.recv()
-    assert (reply["phase"], reply["node_id"]) == ("cancelled", "second")  # stopped before the second node ran
+    assert (reply["phase"], reply["node_id"]) == (
+        "cancelled",
+        "second",
+    )  # stopped before the second node ran
     assert parent.recv()["op"] == "ok"
 
 
-def test_frames_read_while_looking_for_a_cancel_are_kept_and_answered_in_order(parent: Parent) -> None:
+def test_frames_read_while_looking_for_a_cancel_are_kept_and_answered_in_order(
+    parent: Parent,
+) -> None:
     parent.load(0, Nap(name="nap", seconds=0.1))
     parent.load(1, Doubler(name="d"))
     # no cancel: the batch finishes, then the request that arrived meanwhile is answered
     batch = _send(parent, "process", slots=[0], items=[1, 2, 3, 4], first_index=0)
     time.sleep(0.15)
     other = _send(parent, "process", slots=[1], items=[21], first_index=0)
-    assert (parent.recv()["seq"], parent.recv()) == (batch, {"op": "result", "seq": other, "outputs": [42]})
+    assert (parent.recv()["seq"], parent.recv()) == (
+        batch,
+        {"op": "result", "seq": other, "outputs": [42]},
+    )
     # a cancel behind another request: the batch stops, then the other request, then the cancel's ok
     batch = _send(parent, "process", slots=[0], items=list(range(10)), first_index=4)
     time.sleep(0.15)
     other = _send(parent, "process", slots=[1], items=[5], first_index=1)
     cancel = _send(parent, "cancel", target=batch)
     replies = [parent.recv() for _ in range(3)]
-    assert [(r["seq"], r["op"]) for r in replies] == [(batch, "error"), (other, "result"), (cancel, "ok")]
+    assert [(r["seq"], r["op"]) for r in replies] == [
+        (batch, "error"),
+        (other, "result"),
+        (cancel, "ok"),
+    ]
     assert replies[0]["phase"] == "cancelled" and replies[1]["outputs"] == [10]
 
 
@@ -708,7 +844,12 @@ def test_cancel_stops_a_pull_while_its_items_run_through_the_chain(parent: Paren
     _send(parent, "cancel", target=pull)
     reply = parent.recv()
     assert time.monotonic() - sent < 0.2  # within one item (100 ms); the whole pull takes 6.4 s
-    assert (reply["seq"], reply["phase"], reply["node_id"], reply["done"]) == (pull, "cancelled", "nap", True)
+    assert (reply["seq"], reply["phase"], reply["node_id"], reply["done"]) == (
+        pull,
+        "cancelled",
+        "nap",
+        True,
+    )
     assert parent.recv()["op"] == "ok"
     assert parent.request("end", slots=[0, 1])["op"] == "ok"
 
@@ -720,11 +861,15 @@ def test_cancel_stops_a_slow_source_inside_a_long_pull(parent: Parent) -> None:
     sent = time.monotonic()
     _send(parent, "cancel", target=pull)
     reply = parent.recv()
-    assert time.monotonic() - sent < 0.15  # one item (50 ms) and then some; the whole pull takes 3.2 s
+    assert (
+        time.monotonic() - sent < 0.15
+    )  # one item (50 ms) and then some; the whole pull takes 3.2 s
     assert (reply["seq"], reply["phase"], reply["node_id"]) == (pull, "cancelled", "src")
 
 
-def test_the_request_pipe_closing_during_a_batch_stops_it_and_the_worker_exits_0(parent: Parent) -> None:
+def test_the_request_pipe_closing_during_a_batch_stops_it_and_the_worker_exits_0(
+    parent: Parent,
+) -> None:
     parent.load(0, Nap(name="nap", seconds=0.2))
     _send(parent, "process", slots=[0], items=list(range(10)), first_index=0)
     time.sleep(0.3)
@@ -741,17 +886,24 @@ def test_the_request_pipe_closing_during_a_batch_stops_it_and_the_worker_exits_0
 
 
 @pytest.mark.parametrize("eof", [True, False])
-def test_a_request_announcing_4_gib_is_a_protocol_error_at_once_without_allocating(parent: Parent, eof: bool) -> None:
+def test_a_request_announcing_4_gib_is_a_protocol_error_at_once_without_allocating(
+    parent: Parent, eof: bool
+) -> None:
     started = time.monotonic()
     parent.send_raw(struct.pack(">I", 0xFFFF_FFFF))
     if eof:
         os.close(parent._req_w)
     reply = parent.recv()
     assert (reply["op"], reply["phase"], reply["seq"]) == ("error", "protocol", None)
-    assert "a frame announcing 4294967295 bytes exceeds the limit of 1073741824 bytes" in reply["message"]
+    assert (
+        "a frame announcing 4294967295 bytes exceeds the limit of 1073741824 bytes"
+        in reply["message"]
+    )
     assert parent.wait(timeout=1) == 2
     assert time.monotonic() - started < 1
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1 << 20  # KiB: no 4 GiB ever touched
+    assert (
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1 << 20
+    )  # KiB: no 4 GiB ever touched
 
 
 def test_a_large_frame_under_the_cap_that_ends_early_is_reported_at_once(parent: Parent) -> None:
@@ -759,7 +911,9 @@ def test_a_large_frame_under_the_cap_that_ends_early_is_reported_at_once(parent:
     parent.send_raw(struct.pack(">I", 900_000_000) + b"\x80" * 1000)
     os.close(parent._req_w)
     reply = parent.recv()
-    assert "truncated frame: stream ended after 1000 of 900000000 announced bytes" in reply["message"]
+    assert (
+        "truncated frame: stream ended after 1000 of 900000000 announced bytes" in reply["message"]
+    )
     assert parent.wait(timeout=1) == 2
     assert time.monotonic() - started < 1
 
@@ -768,17 +922,26 @@ def test_max_frame_bytes_caps_requests_and_replies() -> None:
     p = Parent("--max-frame-bytes", "5000")
     try:
         p.load(0, Doubler(name="d"))
-        assert p.request("process", slots=[0], items=[b"x" * 2000], first_index=0)["outputs"] == [b"x" * 4000]
+        assert p.request("process", slots=[0], items=[b"x" * 2000], first_index=0)["outputs"] == [
+            b"x" * 4000
+        ]
         # a reply over the cap cannot be sent: that request fails, the worker goes on
         reply = p.request("process", slots=[0], items=[b"y" * 3000], first_index=1)
-        assert (reply["phase"], reply["node_id"], reply["type"]) == ("process", "d", "FrameTooLarge")
+        assert (reply["phase"], reply["node_id"], reply["type"]) == (
+            "process",
+            "d",
+            "FrameTooLarge",
+        )
         assert "exceeds the limit of 5000 bytes" in reply["message"]
         assert p.request("process", slots=[0], items=[1], first_index=2)["outputs"] == [2]
         # a request over the cap is a protocol error
         _send(p, "process", slots=[0], items=[b"z" * 6000], first_index=3)
         reply = p.recv()
         assert (reply["phase"], reply["seq"]) == ("protocol", None)
-        assert "a frame announcing 60" in reply["message"] and "exceeds the limit of 5000 bytes" in reply["message"]
+        assert (
+            "a frame announcing 60" in reply["message"]
+            and "exceeds the limit of 5000 bytes" in reply["message"]
+        )
         assert p.wait() == 2
     finally:
         p.close()
@@ -794,17 +957,31 @@ def test_max_frame_bytes_caps_requests_and_replies() -> None:
     [
         (frame(b"\x92\x01"), "invalid msgpack"),
         (frame(b"\xc1\x00\x00\x00\x09\x80"), "map length 9 is out of range for a 6-byte body"),
-        (frame(b"\xc1\x00\x00\x00\x15" + encode({"op": "end", "seq": 1, "slots": [0]})),
-         "no extension value refers to its tail"),
+        (
+            frame(b"\xc1\x00\x00\x00\x15" + encode({"op": "end", "seq": 1, "slots": [0]})),
+            "no extension value refers to its tail",
+        ),
         (frame(encode([1, 2])), "must be a map"),
         (frame(encode({"op": "dance", "seq": 1})), "unknown message op 'dance'"),
-        (frame(encode({"op": "process", "seq": 1, "slots": [9], "items": [], "first_index": 0})), "slot 9 is not loaded"),
-        (frame(encode({"op": "load_manifest", "seq": 1, "slot": "0", "node_id": "x", "node_type": "P"})), "field 'slot'"),
+        (
+            frame(encode({"op": "process", "seq": 1, "slots": [9], "items": [], "first_index": 0})),
+            "slot 9 is not loaded",
+        ),
+        (
+            frame(
+                encode(
+                    {"op": "load_manifest", "seq": 1, "slot": "0", "node_id": "x", "node_type": "P"}
+                )
+            ),
+            "field 'slot'",
+        ),
         (frame(encode({"op": "cleanup"})), "lacks an integer 'seq'"),
         (b"\x00\x00\x00\x09\x82", "truncated frame"),
     ],
 )
-def test_malformed_requests_are_protocol_errors_and_the_worker_exits_2(parent: Parent, raw: bytes, match: str) -> None:
+def test_malformed_requests_are_protocol_errors_and_the_worker_exits_2(
+    parent: Parent, raw: bytes, match: str
+) -> None:
     parent.send_raw(raw)
     if raw.startswith(b"\x00\x00\x00\x09"):
         os.close(parent._req_w)  # the stream ends inside the frame
@@ -815,13 +992,16 @@ def test_malformed_requests_are_protocol_errors_and_the_worker_exits_2(parent: P
 
 
 def test_undecodable_item_fails_that_request_only(parent: Parent) -> None:
-    from remotemedia.worker.codec import EXT_PICKLE, _media_payload
     import msgpack
+
+    from remotemedia.worker.codec import EXT_PICKLE, _media_payload
 
     parent.load(0, Doubler(name="d"))
     bad = msgpack.ExtType(EXT_PICKLE, _media_payload(["gone.Thing"], b"\x80\x05cgone\nThing\n."))
     parent.seq += 1
-    parent.send({"op": "process", "seq": parent.seq, "slots": [0], "items": [bad], "first_index": 0})
+    parent.send(
+        {"op": "process", "seq": parent.seq, "slots": [0], "items": [bad], "first_index": 0}
+    )
     reply = parent.recv()
     assert (reply["op"], reply["phase"], reply["seq"]) == ("error", "process", parent.seq)
     assert "gone.Thing" in reply["message"]
@@ -832,7 +1012,9 @@ def test_a_broken_tail_reference_fails_that_request_only(parent: Parent) -> None
     parent.load(0, Doubler(name="d"))
     parent.seq += 1
     part = TailPart(EXT_TENSOR, ["uint8", [4]], bytes(8), ref=(4, 4))  # points into the map
-    body, _ = split_body({"op": "process", "seq": parent.seq, "slots": [0], "items": [part], "first_index": 0})
+    body, _ = split_body(
+        {"op": "process", "seq": parent.seq, "slots": [0], "items": [part], "first_index": 0}
+    )
     parent.send_raw(frame(body))
     reply = parent.recv()
     assert (reply["op"], reply["phase"], reply["seq"]) == ("error", "process", parent.seq)
@@ -843,9 +1025,16 @@ def test_a_broken_tail_reference_fails_that_request_only(parent: Parent) -> None
 def test_item_timeout_names_the_item_and_the_worker_exits_3(parent: Parent) -> None:
     parent.load(0, Sleeper(name="sleepy"))
     t0 = time.monotonic()
-    reply = parent.request("process", slots=[0], items=[0, 0.01, 5], first_index=0, item_timeout_ms=300)
+    reply = parent.request(
+        "process", slots=[0], items=[0, 0.01, 5], first_index=0, item_timeout_ms=300
+    )
     assert time.monotonic() - t0 < 3
-    assert (reply["op"], reply["phase"], reply["node_id"], reply["index"]) == ("error", "timeout", "sleepy", 2)
+    assert (reply["op"], reply["phase"], reply["node_id"], reply["index"]) == (
+        "error",
+        "timeout",
+        "sleepy",
+        2,
+    )
     assert reply["type"] == "TimeoutError"
     assert parent.wait() == 3
 

@@ -56,7 +56,16 @@ def test_ts_to_python_frame_decodes_to_its_message(vector: dict[str, Any]) -> No
 
 def test_ts_to_python_vectors_exist_and_cover_every_request() -> None:
     ops = {v["message"]["op"] for v in TS_VECTORS}
-    assert ops >= {"load_manifest", "load_instance", "process", "pull", "end", "cancel", "cleanup", "shutdown"}
+    assert ops >= {
+        "load_manifest",
+        "load_instance",
+        "process",
+        "pull",
+        "end",
+        "cancel",
+        "cleanup",
+        "shutdown",
+    }
 
 
 def test_vector_files_are_valid_json_with_their_direction() -> None:
@@ -158,7 +167,12 @@ def test_audio_and_video_frames_round_trip() -> None:
     np.testing.assert_array_equal(audio.samples, [0.25, -0.5, 1.0, 0.0])
     frame_ = roundtrip(VideoFrame(bytes(range(16)), 2, 2, "rgba"))
     assert isinstance(frame_, VideoFrame)
-    assert (frame_.width, frame_.height, frame_.format, frame_.data) == (2, 2, "rgba", bytes(range(16)))
+    assert (frame_.width, frame_.height, frame_.format, frame_.data) == (
+        2,
+        2,
+        "rgba",
+        bytes(range(16)),
+    )
 
 
 class _Point:
@@ -172,7 +186,9 @@ def test_python_only_objects_travel_pickled_by_value() -> None:
     assert out["deque"] == deque([1])
     assert out["od"] == {"a": 1}  # dict (and list) subclasses travel as dicts (lists)
     assert out["obj"].x == 3
-    header = msgpack.unpackb(encode(_Point(1)), ext_hook=lambda c, d: codec._split_media(d, None)[0])
+    header = msgpack.unpackb(
+        encode(_Point(1)), ext_hook=lambda c, d: codec._split_media(d, None)[0]
+    )
     assert header == ["test_worker_protocol._Point"]
 
 
@@ -201,7 +217,7 @@ def test_threads_encoding_at_once_never_share_a_packer() -> None:
                 assert (out["n"], out["i"], out["pickled"].x) == (n, i, n)
                 np.testing.assert_array_equal(out["big"], big)
                 assert decode(encode([n, i])) == [n, i]
-        except BaseException as exc:  # reported by the main thread
+        except BaseException as exc:  # noqa: BLE001 (whatever a thread raises, the main thread reports)
             failures.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
@@ -232,7 +248,10 @@ def test_64_mib_tensor_round_trips() -> None:
             "tail reference \\(raw offset 0\\) outside a split body",
         ),
         (msgpack.ExtType(1, codec._media_payload(["float32", [3]], b"\0" * 8)), "needs 12 bytes"),
-        (msgpack.ExtType(1, codec._media_payload(["complex64", [1]], b"\0" * 8)), "unknown tensor dtype"),
+        (
+            msgpack.ExtType(1, codec._media_payload(["complex64", [1]], b"\0" * 8)),
+            "unknown tensor dtype",
+        ),
         (msgpack.ExtType(2, codec._media_payload([0, 1], b"")), "invalid audio"),
         (msgpack.ExtType(3, codec._media_payload([2, 2, "rgb24"], b"")), "invalid video frame"),
         (msgpack.ExtType(4, codec._media_payload(["x"], b"not a pickle")), "cannot unpickle a x"),
@@ -317,7 +336,10 @@ def test_split_body_with_large_pickles_and_video_frames() -> None:
     code, payload = msgpack.unpackb(encode({blob}), ext_hook=lambda c, d: (c, d))
     header, _, offset, _ = codec._split_media(payload, None)
     video = bytes(range(256)) * 3 * 64
-    parts = [TailPart(code, header, payload[offset:]), TailPart(codec.EXT_VIDEO, [128, 128, "rgb24"], video)]
+    parts = [
+        TailPart(code, header, payload[offset:]),
+        TailPart(codec.EXT_VIDEO, [128, 128, "rgb24"], video),
+    ]
     body, _ = split_body(parts)
     out = decode(body)
     assert out[0] == {blob}
@@ -458,7 +480,9 @@ def test_reader_reuses_its_buffer_only_once_nothing_decoded_from_it_is_alive() -
 
 def test_reader_refuses_a_frame_over_its_cap_from_the_header_alone() -> None:
     header_only = io.BytesIO(struct.pack(">I", 2000))
-    with pytest.raises(ProtocolError, match="a frame announcing 2000 bytes exceeds the limit of 1000 bytes"):
+    with pytest.raises(
+        ProtocolError, match="a frame announcing 2000 bytes exceeds the limit of 1000 bytes"
+    ):
         FrameReader(header_only, max_frame=1000).read()
     assert header_only.tell() == 4  # nothing read past the header
     whole = frame(b"\x81\xa1a" + b"\x01" * 10)  # a whole small frame in the read-ahead window
@@ -492,7 +516,9 @@ def test_writer_refuses_a_frame_over_its_cap_before_writing_anything() -> None:
     r, w = os.pipe()
     try:
         writer = FrameWriter(w, max_frame=100)
-        with pytest.raises(FrameTooLarge, match="a frame of 101 bytes exceeds the limit of 100 bytes"):
+        with pytest.raises(
+            FrameTooLarge, match="a frame of 101 bytes exceeds the limit of 100 bytes"
+        ):
             writer.write(bytes(101))
         with pytest.raises(FrameTooLarge):
             writer.write_parts([bytes(60), memoryview(bytes(60))])

@@ -50,15 +50,15 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "BLOB_THRESHOLD",
     "EXT_AUDIO",
     "EXT_BIGINT",
     "EXT_PICKLE",
     "EXT_TENSOR",
     "EXT_VIDEO",
-    "TENSOR_DTYPES",
     "SPLIT_BODY",
+    "TENSOR_DTYPES",
     "CodecError",
-    "BLOB_THRESHOLD",
     "MalformedFrame",
     "decode",
     "decode_envelope",
@@ -217,10 +217,16 @@ def _splice(packed: bytes, pending: _Pending) -> list[Any]:
         length = offset + raw_view.nbytes
         if length > 0xFFFF_FFFF:
             raise CodecError(f"a value of {raw_view.nbytes} bytes does not fit in one frame")
-        prefix = b"".join((
-            b"\xc9", _U32.pack(length), bytes((code,)),
-            _U32.pack(offset), head, b"\0" * (offset - 4 - len(head)),
-        ))
+        prefix = b"".join(
+            (
+                b"\xc9",
+                _U32.pack(length),
+                bytes((code,)),
+                _U32.pack(offset),
+                head,
+                b"\0" * (offset - 4 - len(head)),
+            )
+        )
         parts.append(prefix)
         parts.append(raw_view)
         written += len(prefix) + raw_view.nbytes

@@ -13,7 +13,15 @@ from typing import Any, BinaryIO, Final
 
 from .codec import CodecError
 
-__all__ = ["DEFAULT_MAX_FRAME", "MAX_FRAME", "FrameReader", "FrameTooLarge", "FrameWriter", "ProtocolError", "frame"]
+__all__ = [
+    "DEFAULT_MAX_FRAME",
+    "MAX_FRAME",
+    "FrameReader",
+    "FrameTooLarge",
+    "FrameWriter",
+    "ProtocolError",
+    "frame",
+]
 
 MAX_FRAME: Final = 0xFFFF_FFFF
 """The largest body a 4-byte length can announce (4 GiB - 1)."""
@@ -131,7 +139,9 @@ class FrameReader:
         if length <= _SMALL:
             if not self._fill(length):
                 got = self._end - self._start
-                raise ProtocolError(f"truncated frame: stream ended after {got} of {length} announced bytes")
+                raise ProtocolError(
+                    f"truncated frame: stream ended after {got} of {length} announced bytes"
+                )
             start = self._start
             self._start = start + length
             return bytes(self._view[start : start + length])
@@ -142,7 +152,9 @@ class FrameReader:
         while got < length:
             n = self._readinto(view[got:])
             if not n:
-                raise ProtocolError(f"truncated frame: stream ended after {got} of {length} announced bytes")
+                raise ProtocolError(
+                    f"truncated frame: stream ended after {got} of {length} announced bytes"
+                )
             got += n
         return view
 

@@ -93,20 +93,32 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--out-fd", type=int, default=4, help="fd the replies go to (4)")
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when it dies")
     parser.add_argument(
-        "--import", dest="imports", action="append", default=[], metavar="MODULE",
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
         help="import MODULE at start (e.g. to register node types); repeatable",
     )
     parser.add_argument(
-        "--allow-module", dest="allowed", action="append", default=[], metavar="MODULE",
+        "--allow-module",
+        dest="allowed",
+        action="append",
+        default=[],
+        metavar="MODULE",
         help="let manifests name classes of MODULE by qualified path; repeatable",
     )
     parser.add_argument(
-        "--max-frame-bytes", type=_frame_size, default=None, metavar="N",
+        "--max-frame-bytes",
+        type=_frame_size,
+        default=None,
+        metavar="N",
         help="the largest frame body accepted or sent, in bytes (default 1 GiB); "
         "a request announcing more is a protocol error",
     )
     parser.add_argument(
-        "--log-level", default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"),
+        "--log-level",
+        default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"),
         help="DEBUG, INFO, WARNING, ... (default: $REMOTEMEDIA_WORKER_LOG or INFO)",
     )
     return parser.parse_args(argv)

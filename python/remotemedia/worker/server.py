@@ -26,7 +26,14 @@ from ..serialization import unpickle_node_data
 from .codec import CodecError, MalformedFrame, decode, decode_envelope, encode_parts
 from .framing import FrameReader, FrameWriter, ProtocolError
 
-__all__ = ["CHECK_INTERVAL", "EXIT_PROTOCOL", "EXIT_TIMEOUT", "PROTOCOL_VERSION", "Worker", "hello_message"]
+__all__ = [
+    "CHECK_INTERVAL",
+    "EXIT_PROTOCOL",
+    "EXIT_TIMEOUT",
+    "PROTOCOL_VERSION",
+    "Worker",
+    "hello_message",
+]
 
 PROTOCOL_VERSION: Final = 1
 
@@ -74,14 +81,18 @@ def hello_message() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def _field(msg: dict[str, Any], name: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:
+def _field(
+    msg: dict[str, Any], name: str, kind: type | tuple[type, ...], *, optional: bool = False
+) -> Any:
     if name not in msg or msg[name] is None:
         if optional:
             return None
         raise ProtocolError(f"{msg.get('op')!r} message lacks field {name!r}")
     value = msg[name]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
         raise ProtocolError(
             f"field {name!r} of {msg.get('op')!r} must be {expected}, got {type(value).__name__}"
         )
@@ -501,18 +512,24 @@ class Worker:
             spent = times.setdefault(slot.node_id, [])
             timed = self._host.process_batch_timed
 
-            def step(node: Any, chunk: Sequence[Any], index: int) -> tuple[list[Any], ErrorRecord | None]:
+            def step(
+                node: Any, chunk: Sequence[Any], index: int
+            ) -> tuple[list[Any], ErrorRecord | None]:
                 outputs, error, ms = timed(node, chunk, index)
                 spent.extend(ms)
                 return outputs, error
 
         count = len(items)
-        size = count if count * slot.cost <= _CHUNK_BUDGET else max(1, int(_CHUNK_BUDGET / slot.cost))
+        size = (
+            count if count * slot.cost <= _CHUNK_BUDGET else max(1, int(_CHUNK_BUDGET / slot.cost))
+        )
         out: list[Any] = []
         start = 0
         while True:
             end = min(start + size, count)
-            outputs, error = step(node, items if start == 0 and end == count else items[start:end], first + start)
+            outputs, error = step(
+                node, items if start == 0 and end == count else items[start:end], first + start
+            )
             out += outputs
             now = perf_counter()
             slot.cost = (now - began) / (end - start)
@@ -543,7 +560,9 @@ class Worker:
             if offset and perf_counter() - self._checked >= CHECK_INTERVAL:
                 self._check(seq, slot.node_id)
             index = first + offset
-            watchdog.arm(limit, {"seq": seq, "node_id": slot.node_id, "index": index, "limit": limit})
+            watchdog.arm(
+                limit, {"seq": seq, "node_id": slot.node_id, "index": index, "limit": limit}
+            )
             t0 = perf_counter()
             try:
                 outputs, error = host.process_batch(slot.node, (item,), index)
@@ -596,7 +615,12 @@ class Worker:
             if limit is not None and watchdog is not None:
                 watchdog.arm(
                     limit,
-                    {"seq": seq, "node_id": source.node_id, "index": source.cursor.produced, "limit": limit},
+                    {
+                        "seq": seq,
+                        "node_id": source.node_id,
+                        "index": source.cursor.produced,
+                        "limit": limit,
+                    },
                 )
                 try:
                     items, done, error = self._host.next_chunk(source.cursor, 1, wait)
@@ -605,7 +629,9 @@ class Worker:
             else:
                 items, done, error = self._next_items(source, max_items, wait, seq)
             failure = None if error is None else (source, error)
-            outputs, failure = self._through(chain[1:], items, times, limit, seq, perf_counter(), failure)
+            outputs, failure = self._through(
+                chain[1:], items, times, limit, seq, perf_counter(), failure
+            )
         except _Failure as stopped:
             if stopped.phase == "cancelled":
                 stopped.extra["done"] = True
@@ -632,7 +658,9 @@ class Worker:
                 break
             if now - self._checked >= CHECK_INTERVAL:
                 self._check(seq, source.node_id)
-            more, done, error = next_chunk(cursor, max_items - len(items), min(deadline - now, CHECK_INTERVAL))
+            more, done, error = next_chunk(
+                cursor, max_items - len(items), min(deadline - now, CHECK_INTERVAL)
+            )
             items += more
         return items, done, error
 

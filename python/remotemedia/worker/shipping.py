@@ -38,7 +38,9 @@ def ship(obj: Any) -> bytes:
             resolve(cleanup())
         except Exception as exc:
             raise SerializationError(
-                name, None, f"cleanup() raised {type(exc).__name__}: {exc}",
+                name,
+                None,
+                f"cleanup() raised {type(exc).__name__}: {exc}",
                 "make cleanup() succeed whether or not the node was initialized.",
             ) from exc
     sink = io.BytesIO()
@@ -53,7 +55,9 @@ def adopt_state(obj: Any, state: bytes) -> None:
     """Replace ``obj``'s state with that of the pickled worker copy ``state`` (taken after its cleanup)."""
     copy = pickle.loads(state)
     if type(copy) is not type(obj) and type(copy).__qualname__ != type(obj).__qualname__:
-        raise TypeError(f"state of a {type(copy).__qualname__} cannot go into a {type(obj).__qualname__}")
+        raise TypeError(
+            f"state of a {type(copy).__qualname__} cannot go into a {type(obj).__qualname__}"
+        )
     values = copy.__getstate__() if hasattr(copy, "__getstate__") else copy.__dict__
     if hasattr(obj, "__setstate__"):
         obj.__setstate__(values)

@@ -96,7 +96,7 @@ def untag(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (key, body), = value.items()
+        ((key, body),) = value.items()
         if key == "$bytes":
             return bytes.fromhex(body)
         if key == "$bigint":
