@@ -7,5 +7,6 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  target: "node20"
+  target: "node20",
+  shims: true // import.meta.url in the CJS build
 })

@@ -18,9 +18,18 @@
  *
  * @since 0.1.0
  */
-import { NodeCleanupError, NodeInitializeError, NodeRef, type Pipeline, Transport, TransportUnavailable } from "@remotemedia/core"
+import { dirname } from "node:path"
+import { fileURLToPath } from "node:url"
+import {
+  NodeCleanupError,
+  NodeInitializeError,
+  NodeRef,
+  type Pipeline,
+  PythonEnvironment,
+  Transport,
+  TransportUnavailable
+} from "@remotemedia/core"
 import { Config, type Context, Effect, Layer, Schema } from "effect"
-import { findPython, type PythonLocation } from "./internal/Interpreter.js"
 import * as LiveInstance from "./internal/LiveInstance.js"
 import { type LoadedNode, type LoadRequest, Session } from "./internal/Session.js"
 import { sourceStage, transformStage } from "./internal/Stages.js"
@@ -33,9 +42,14 @@ import { sourceStage, transformStage } from "./internal/Stages.js"
  * @since 0.1.0
  */
 export interface IpcOptions {
-  /** The Python interpreter. Default: env `REMOTEMEDIA_PYTHON`, else `<venv>/bin/python`, else `python3`. */
+  /**
+   * The Python interpreter workers run. Without it or `venv`, core's
+   * `PythonEnvironment` precedence applies (env `REMOTEMEDIA_PYTHON`,
+   * `REMOTEMEDIA_VENV`, `VIRTUAL_ENV`, the nearest `python/.venv`, else
+   * `python3` from `PATH`).
+   */
   readonly python?: string | undefined
-  /** A virtual environment holding `remotemedia` (default: `VIRTUAL_ENV`, else the nearest `python/.venv`). */
+  /** A virtual environment holding `remotemedia`, whose interpreter workers run. */
   readonly venv?: string | undefined
   /** `fused` (default): consecutive Python nodes share one worker. `process-per-node`: one worker each. */
   readonly isolation?: "fused" | "process-per-node" | undefined
@@ -119,8 +133,12 @@ const OptionsSchema = Schema.Struct({
 })
 
 interface Settings extends IpcOptions {
-  readonly interpreter: PythonLocation
+  /** The interpreter workers run, as core's `PythonEnvironment` found it. */
+  readonly interpreter: string
 }
+
+/** A folder of this package, from which the SDK's own `python/.venv` is looked for last. */
+const packageDir = dirname(fileURLToPath(import.meta.url))
 
 const unavailable = (detail: string) => new TransportUnavailable({ transport: "ipc", packageName: "", detail })
 
@@ -185,7 +203,7 @@ const loadGroup = (
     const nodeIds = group.map((s) => s.request.node_id)
     const session = yield* Effect.acquireRelease(
       Session.open({
-        python: settings.interpreter.python,
+        python: settings.interpreter,
         command: settings.workerCommand,
         workerArgs: [
           ...(settings.imports ?? []).flatMap((m) => ["--import", m]),
@@ -263,11 +281,9 @@ export const make = (options: IpcOptions = {}): Effect.Effect<Transport.Transpor
     yield* Schema.decodeUnknownEffect(OptionsSchema)(options).pipe(
       Effect.mapError((e) => unavailable(`invalid options: ${e.message}`))
     )
-    const interpreter = yield* Effect.try({
-      try: () => findPython(options),
-      catch: (e) => unavailable((e as Error).message)
-    })
-    const settings: Settings = { ...options, interpreter }
+    const found = PythonEnvironment.find({ python: options.python, venv: options.venv }, { packageDir })
+    if (found._tag === "NotFound") return yield* Effect.fail(unavailable(found.reason))
+    const settings: Settings = { ...options, interpreter: found.python }
     return Transport.Transport.of({
       name: "ipc",
       load: (nodes, report) =>

@@ -2,7 +2,7 @@
 import { execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Audio,
@@ -495,6 +495,26 @@ describe("IpcTransport: state, logs, options", () => {
       assert.match(cap.message, /maxFrameBytes/)
       const missing = yield* Effect.flip(Layer.build(IpcTransport.layer({ python: "/no/such/python" })).pipe(Effect.scoped))
       assert.match(missing.message, /\/no\/such\/python .* does not exist/)
+    }))
+
+  it.live("finds Python by core's PythonEnvironment precedence: the venv option, then env REMOTEMEDIA_VENV; a wrong one is named", () =>
+    Effect.gen(function*() {
+      const venv = dirname(dirname(python)) // the tests' interpreter is <venv>/bin/python
+      const pass = [NodeRef.manifestNode("p", "PassThrough")]
+      assert.deepStrictEqual(yield* run(pass, [1], { python: undefined, venv }), [1])
+      const notVenv = yield* Effect.flip(Layer.build(IpcTransport.layer({ venv: tmp() })).pipe(Effect.scoped))
+      assert.match(notVenv.message, /is not a virtual environment/)
+      const previous = process.env["REMOTEMEDIA_VENV"]
+      yield* Effect.gen(function*() {
+        process.env["REMOTEMEDIA_VENV"] = venv
+        assert.deepStrictEqual(yield* run(pass, [2], { python: undefined }), [2])
+        process.env["REMOTEMEDIA_VENV"] = tmp()
+        const wrong = yield* Effect.flip(Layer.build(IpcTransport.layer({})).pipe(Effect.scoped))
+        assert.match(wrong.message, /\(\$REMOTEMEDIA_VENV\) is not a virtual environment/)
+      }).pipe(Effect.ensuring(Effect.sync(() => {
+        if (previous === undefined) delete process.env["REMOTEMEDIA_VENV"]
+        else process.env["REMOTEMEDIA_VENV"] = previous
+      })))
     }))
 
   it.live("layerConfig reads its options from Config", () =>

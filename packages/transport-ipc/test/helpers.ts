@@ -3,12 +3,13 @@ import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { NodeRef } from "@remotemedia/core"
-import { findPython } from "../src/internal/Interpreter.js"
+import { NodeRef, PythonEnvironment } from "@remotemedia/core"
 import type { IpcOptions } from "../src/IpcTransport.js"
 
 export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), "fixtures")
-export const python = findPython({}).python
+const found = PythonEnvironment.find()
+if (found._tag === "NotFound") throw new Error(`the tests need a Python: ${found.reason}`)
+export const python = found.python
 
 /** Options every test transport uses: the fixture module is importable and allowed. */
 export const base: IpcOptions = {
