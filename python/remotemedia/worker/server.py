@@ -603,11 +603,11 @@ class Worker:
         source = chain[0]
         if source.cursor is None:
             raise ProtocolError(f"slot of node {source.node_id!r} is not a source")
-        max_items = _field(msg, "max_items", int, optional=True) or 64
+        max_items = _field(msg, "max_items", int, optional=True) or runtime_host.SOURCE_CHUNK_ITEMS
         max_wait = _field(msg, "max_wait_ms", (int, float), optional=True)
         limit = self._limit(msg)
         times: dict[str, list[float]] | None = {} if msg.get("timed") else None
-        wait = 0.005 if max_wait is None else max_wait / 1000.0
+        wait = runtime_host.SOURCE_CHUNK_WAIT if max_wait is None else max_wait / 1000.0
         seq = msg["seq"]
         self._checked = perf_counter()
         watchdog = self._watchdog

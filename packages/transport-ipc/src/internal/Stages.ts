@@ -2,12 +2,14 @@
  * Stages: the `Transform` and `Source` stages core's executor drives, over a
  * {@link Session}'s worker. A stage is a chain of nodes fused in the worker:
  * one request per batch, whose reply carries the chain's outputs, or the
- * failure with the outputs produced before it (a `PartialBatch`).
+ * failure with the outputs produced before it (core's `batchResult`); a
+ * source's pulls are paged by core's `pagedSource`, sized by its
+ * `sourceChunk` defaults.
  *
  * @since 0.1.0
  */
 import { NodeProcessError, RuntimeData as RD, Transport } from "@remotemedia/core"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import { ItemTimeout } from "../IpcError.js"
 import { CodecError } from "./Codec.js"
 import type { Reply } from "./Protocol.js"
@@ -27,26 +29,24 @@ export interface StageSettings {
   readonly sourceMaxWaitMs?: number | undefined
 }
 
-
-const outputsOf = (
+/** A reply's outputs, and the failure that ended the request after them (none for a `result`). */
+const outcomeOf = (
   reply: Reply,
   chain: ReadonlyArray<LoadedNode>,
   firstIndex: number,
   settings: StageSettings
-): Effect.Effect<ReadonlyArray<RuntimeData>, NodeProcessError | Transport.PartialBatch> => {
-  if (reply.op === "result") return Effect.succeed(reply.outputs)
+): { readonly outputs: ReadonlyArray<RuntimeData>; readonly error: NodeProcessError | undefined } => {
+  if (reply.op === "result") return { outputs: reply.outputs, error: undefined }
   const last = chain[chain.length - 1]!.nodeId
   if (reply.op !== "error") {
-    return Effect.fail(new NodeProcessError({ nodeId: last, itemIndex: firstIndex, cause: new Error(`unexpected '${reply.op}' reply`) }))
+    const cause = new Error(`unexpected '${reply.op}' reply`)
+    return { outputs: [], error: new NodeProcessError({ nodeId: last, itemIndex: firstIndex, cause }) }
   }
   const nodeId = reply.node_id ?? last
-  const itemIndex = reply.index ?? firstIndex
   const cause = reply.phase === "timeout"
     ? new ItemTimeout({ nodeId, itemIndex: reply.index, timeoutMs: settings.itemTimeoutMs ?? 0 })
     : pythonException(reply)
-  const error = new NodeProcessError({ nodeId, itemIndex, cause })
-  const partial = reply.outputs ?? []
-  return Effect.fail(partial.length > 0 ? new Transport.PartialBatch(partial, error) : error)
+  return { outputs: reply.outputs ?? [], error: new NodeProcessError({ nodeId, itemIndex: reply.index ?? firstIndex, cause }) }
 }
 
 /**
@@ -115,7 +115,10 @@ export const transformStage = (session: Session, chain: ReadonlyArray<LoadedNode
             }
           })
         ),
-        Effect.flatMap((reply) => outputsOf(reply, chain, ctx.firstIndex, settings))
+        Effect.flatMap((reply) => {
+          const { outputs, error } = outcomeOf(reply, chain, ctx.firstIndex, settings)
+          return Transport.batchResult(outputs, error)
+        })
       )
     }
   }
@@ -130,38 +133,28 @@ export const transformStage = (session: Session, chain: ReadonlyArray<LoadedNode
 export const sourceStage = (session: Session, chain: ReadonlyArray<LoadedNode>, settings: StageSettings): Transport.SourceStage => {
   const slots = chain.map((n) => n.slot)
   const source = chain[0]!.nodeId
-  type State = { readonly failed?: NodeProcessError; produced: number }
+  const { maxItems, maxWaitMs } = Transport.sourceChunk(settings)
   let finished = false
-  const pull = (state: State): Effect.Effect<readonly [ReadonlyArray<RuntimeData>, Option.Option<State>], NodeProcessError> => {
-    if (state.failed) return Effect.fail(state.failed)
-    return session.run({
+  const pull = (produced: number): Effect.Effect<Transport.SourcePage, NodeProcessError> =>
+    session.run({
       op: "pull",
       slots,
-      max_items: settings.sourceChunkSize ?? 64,
-      max_wait_ms: settings.sourceMaxWaitMs ?? 5,
+      max_items: maxItems,
+      max_wait_ms: maxWaitMs,
       item_timeout_ms: settings.itemTimeoutMs
     }, "pulling from a source", false).pipe(
-      Effect.mapError((cause) => new NodeProcessError({ nodeId: source, itemIndex: state.produced, cause })),
-      Effect.flatMap((reply) =>
-        outputsOf(reply, chain, state.produced, settings).pipe(
-          Effect.map((outputs) => {
-            const done = reply.op === "result" && reply.done === true
-            if (done) finished = true
-            return [outputs, done ? Option.none() : Option.some({ produced: state.produced + outputs.length })] as const
-          }),
-          Effect.catch((e) =>
-            e instanceof Transport.PartialBatch
-              ? Effect.succeed([e.outputs, Option.some({ failed: e.error, produced: state.produced })] as const)
-              : Effect.fail(e)
-          )
-        )
-      )
+      Effect.mapError((cause) => new NodeProcessError({ nodeId: source, itemIndex: produced, cause })),
+      Effect.map((reply) => {
+        const { outputs, error } = outcomeOf(reply, chain, produced, settings)
+        const done = reply.op === "result" && reply.done === true
+        if (done) finished = true // else the source is closed with `end` when the stream stops
+        return { items: outputs, done, error }
+      })
     )
-  }
   return {
     _tag: "Source",
     nodeIds: chain.map((n) => n.nodeId),
-    items: Stream.paginate<State, RuntimeData, NodeProcessError>({ produced: 0 }, pull).pipe(
+    items: Transport.pagedSource(pull).pipe(
       Stream.ensuring(
         Effect.suspend(() => finished || !session.current.alive ? Effect.void : Effect.ignore(session.run({ op: "end", slots }, "ending a source", false)))
       )
