@@ -1,13 +1,15 @@
 // Shared by the bench cases: timing helpers and the interpreter.
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Interpreter } from "@remotemedia/transport-ipc"
+import { PythonEnvironment } from "@remotemedia/core"
 import { median } from "../../stats.mjs"
 
 export { median }
 
 export const here = dirname(fileURLToPath(import.meta.url))
-export const python = process.env.PYTHON_BIN ?? Interpreter.findPython({}, process.env, join(here, "../../..")).python
+const found = PythonEnvironment.find({}, { cwd: join(here, "../../..") })
+if (found._tag === "NotFound") throw new Error(found.reason)
+export const python = process.env.PYTHON_BIN ?? found.python
 export const now = () => process.hrtime.bigint()
 export const since = (t0) => Number(process.hrtime.bigint() - t0)
 /** Prints the case's result as the last stdout line (the runner parses it). */
