@@ -16,16 +16,22 @@
 import { native } from "./internal/native.js"
 
 /**
- * A cancellation flag shared with Python: `new CancelToken()`, `cancel()`,
- * `cancelled`.
+ * A cancellation flag shared with Python.
  *
  * @category models
  * @since 0.1.0
  */
-export const CancelToken: typeof native.CancelToken = native.CancelToken
+export interface CancelToken {
+  /** Asks the call holding this token to stop (idempotent; from any thread). */
+  cancel(): void
+  /** True once `cancel()` was called. */
+  readonly cancelled: boolean
+}
 
 /**
- * @category models
+ * `new CancelToken()`: a token not cancelled yet (the native class).
+ *
+ * @category constructors
  * @since 0.1.0
  */
-export type CancelToken = native.CancelToken
+export const CancelToken: new() => CancelToken = native.CancelToken
