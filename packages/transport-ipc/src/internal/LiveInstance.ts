@@ -30,6 +30,10 @@ let shipping: Promise<PyObjectLike> | undefined
 
 const loadBridge = (): Promise<BridgeLike> => (bridge ??= import("@remotemedia/python-bridge") as Promise<BridgeLike>)
 
+// `start()` joins the running interpreter: a live object exists only in the interpreter that made it, so that is
+// where it is pickled. The transport's `python`/`venv` options choose the workers' interpreter, which may differ
+// (the pickle loads in any compatible one); an interpreter started first for any reason finds its venv by the same
+// precedence (core's PythonEnvironment).
 const shippingModule = (): Promise<PyObjectLike> =>
   (shipping ??= loadBridge().then((b) => b.start().import("remotemedia.worker.shipping")))
 
