@@ -2,27 +2,22 @@
  * RuntimeHost: `remotemedia.runtime_host`, the Python functions transports
  * call to build, validate, initialize, run and clean up nodes, imported once
  * per interpreter; and the error records those functions return for a node's
- * own failures.
+ * own failures (core's `ErrorRecord`).
  *
  * @since 0.1.0
  */
+import type * as Core from "@remotemedia/core"
 import type { Python } from "./Interpreter.js"
 import type { PyObject } from "./PyObject.js"
-import { PythonError } from "./PythonError.js"
 
 /**
- * A node's exception as `runtime_host` describes it (see `ErrorRecord` there).
+ * A node's exception as `runtime_host` describes it: core's record shape
+ * (convert it with core's `PythonError.fromRecord`).
  *
  * @category models
  * @since 0.1.0
  */
-export interface ErrorRecord {
-  readonly type: string
-  readonly module: string
-  readonly message: string
-  readonly traceback: string
-  readonly index: number | null
-}
+export type ErrorRecord = Core.ErrorRecord
 
 const hosts = new WeakMap<Python, Promise<PyObject>>()
 
@@ -50,12 +45,3 @@ export const runtimeHost = (python: Python): Promise<PyObject> => {
  */
 export const callJs = <A>(host: PyObject, method: string, args: ReadonlyArray<unknown>): Promise<A> =>
   host.callMethodJs(method, args) as Promise<unknown> as Promise<A>
-
-/**
- * The record as a `PythonError`, so every Python failure has one shape.
- *
- * @category errors
- * @since 0.1.0
- */
-export const toPythonError = (record: ErrorRecord): PythonError =>
-  new PythonError({ pyType: record.type, pyModule: record.module, pyMessage: record.message, traceback: record.traceback })

@@ -23,6 +23,7 @@ import {
   NodeInitializeError,
   NodeProcessError,
   NodeRef,
+  PythonError,
   type Pipeline,
   RuntimeData as Data,
   Transport,
@@ -91,7 +92,7 @@ const open = async (host: PyObject, node: Pipeline.PipelineNode): Promise<Loaded
   const info = await RuntimeHost.callJs<{ is_source: boolean; problem: string | null }>(host, "describe_node", [object])
   if (info.problem !== null) throw new TypeError(info.problem)
   const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, "initialize", [object])
-  if (error !== null) throw RuntimeHost.toPythonError(error)
+  if (error !== null) throw PythonError.fromRecord(error)
   return { object, isSource: info.is_source }
 }
 
@@ -100,12 +101,12 @@ const release = (host: PyObject, nodeId: string, method: string, object: PyObjec
   Effect.promise(async () => {
     const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, method, [object]).catch((e: unknown) => e)
     if (error === null) return
-    const cause = error instanceof Error ? error : RuntimeHost.toPythonError(error as RuntimeHost.ErrorRecord)
+    const cause = error instanceof Error ? error : PythonError.fromRecord(error as RuntimeHost.ErrorRecord)
     report(new NodeCleanupError({ nodeId, cause }))
   })
 
 const processError = (nodeId: string, record: RuntimeHost.ErrorRecord, fallbackIndex: number) =>
-  new NodeProcessError({ nodeId, itemIndex: record.index ?? fallbackIndex, cause: RuntimeHost.toPythonError(record) })
+  new NodeProcessError({ nodeId, itemIndex: record.index ?? fallbackIndex, cause: PythonError.fromRecord(record) })
 
 /**
  * A host call given a fresh `CancelToken`, cancelled if the Effect awaiting it

@@ -10,7 +10,7 @@ import { PythonError } from "@remotemedia/core"
 import { Effect } from "effect"
 import type { CodecError } from "./Codec.js"
 import { CleanupTimeout, ProtocolError, type WorkerCrashed, type WorkerStartError } from "../IpcError.js"
-import type { ErrorReply, Reply, Request } from "./Protocol.js"
+import type { Reply, Request } from "./Protocol.js"
 import { type SpawnOptions, Worker } from "./WorkerProcess.js"
 
 /**
@@ -44,21 +44,6 @@ export interface LoadedNode {
 export interface RestartPolicy {
   readonly maxRestarts: number
 }
-
-/**
- * Converts an `error` reply into the Python exception it reports (the node,
- * phase and item travel in the core error that wraps it).
- *
- * @category errors
- * @since 0.1.0
- */
-export const pythonException = (reply: ErrorReply): PythonError =>
-  new PythonError({
-    pyType: reply.type,
-    pyModule: reply.module ?? "builtins",
-    pyMessage: reply.message,
-    traceback: reply.traceback
-  })
 
 /**
  * A worker and its nodes.
@@ -104,7 +89,7 @@ export class Session {
    */
   load(request: LoadRequest): Effect.Effect<LoadedNode, PythonError | WorkerCrashed | ProtocolError | CodecError> {
     return Effect.flatMap(this.worker.request(request, `loading node '${request.node_id}'`), (reply): Effect.Effect<LoadedNode, PythonError | ProtocolError> => {
-      if (reply.op === "error") return Effect.fail(pythonException(reply))
+      if (reply.op === "error") return Effect.fail(PythonError.fromRecord(reply))
       if (reply.op !== "loaded") return Effect.fail(this.unexpected(reply, "loaded"))
       const node: LoadedNode = { slot: request.slot, nodeId: request.node_id, isSource: reply.is_source, request }
       this.nodes.push(node)
@@ -138,7 +123,7 @@ export class Session {
       for (const node of this.nodes) {
         const reply = yield* worker.request(node.request, `reloading node '${node.nodeId}'`)
         if (reply.op !== "loaded") {
-          const why = reply.op === "error" ? pythonException(reply).message : `unexpected '${reply.op}'`
+          const why = reply.op === "error" ? PythonError.fromRecord(reply).message : `unexpected '${reply.op}'`
           return yield* Effect.fail(new Error(`node '${node.nodeId}' cannot be reloaded: ${why}`))
         }
       }
@@ -176,7 +161,7 @@ export class Session {
     return Effect.flatMap(
       request,
       (reply): Effect.Effect<Uint8Array | undefined, PythonError | ProtocolError> => {
-        if (reply.op === "error") return Effect.fail(pythonException(reply))
+        if (reply.op === "error") return Effect.fail(PythonError.fromRecord(reply))
         if (reply.op !== "ok") return Effect.fail(this.unexpected(reply, "ok"))
         return Effect.succeed(reply.state)
       }

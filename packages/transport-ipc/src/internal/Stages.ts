@@ -8,12 +8,12 @@
  *
  * @since 0.1.0
  */
-import { NodeProcessError, RuntimeData as RD, Transport } from "@remotemedia/core"
+import { NodeProcessError, PythonError, RuntimeData as RD, Transport } from "@remotemedia/core"
 import { Effect, Stream } from "effect"
 import { ItemTimeout } from "../IpcError.js"
 import { CodecError } from "./Codec.js"
 import type { Reply } from "./Protocol.js"
-import { type LoadedNode, pythonException, type Session } from "./Session.js"
+import { type LoadedNode, type Session } from "./Session.js"
 
 type RuntimeData = RD.RuntimeData
 
@@ -45,7 +45,7 @@ const outcomeOf = (
   const nodeId = reply.node_id ?? last
   const cause = reply.phase === "timeout"
     ? new ItemTimeout({ nodeId, itemIndex: reply.index, timeoutMs: settings.itemTimeoutMs ?? 0 })
-    : pythonException(reply)
+    : PythonError.fromRecord(reply)
   return { outputs: reply.outputs ?? [], error: new NodeProcessError({ nodeId, itemIndex: reply.index ?? firstIndex, cause }) }
 }
 
