@@ -41,12 +41,22 @@ switch (scenario) {
     const controller = new AbortController()
     const slow = await node("Logged", { delay: 0.2 })
     let abortedAt = 0
-    setTimeout(() => {
-      abortedAt = performance.now()
-      controller.abort(new Error("stopped by the caller"))
-    }, 300)
+    // Abort 0.3 s after items start flowing (every node is initialized by then, whatever the start-up took).
+    const startClock = {
+      id: "clock",
+      process: (x) => {
+        if (abortedAt === 0) {
+          abortedAt = -1
+          setTimeout(() => {
+            abortedAt = performance.now()
+            controller.abort(new Error("stopped by the caller"))
+          }, 300)
+        }
+        return x
+      }
+    }
     const items = Array.from({ length: 10 }, (_, i) => i)
-    await executePipelineWithInput([slow], items, { transport, signal: controller.signal }).catch((e) =>
+    await executePipelineWithInput([startClock, slow], items, { transport, signal: controller.signal }).catch((e) =>
       console.log(`rejected ${e.message} ${elapsed(abortedAt)} after the abort`)
     )
     break
