@@ -26,3 +26,11 @@ class BenchIdentity(Node):
 
     def process(self, data: Any) -> Any:
         return data
+
+
+@register_node
+class BenchZero(Node):
+    """Returns 0 whatever it gets (small items whose cost is the crossing, not the reply)."""
+
+    def process(self, data: Any) -> Any:
+        return 0

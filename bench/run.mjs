@@ -48,6 +48,25 @@ const [instance, manifest] = pair(
 )
 row("instance node vs same node by manifest (SC-003)", fmt(instance), fmt(manifest), `${(instance / manifest).toFixed(3)}x`, "<= 1.05x", instance / manifest <= 1.05)
 
+// Small items (issue 10): 20 ms audio chunks (320 float32) and 1 KiB tensors, per item, beside callSync with the same data.
+const small = quick ? 5_000 : 20_000
+for (const [kind, label] of [["audio", "Audio 320 float32 -> 0"], ["tensor", "Tensor 320 float32 -> 0"], ["tensor1k", "1 KiB tensor identity"]]) {
+  for (const api of ["stream", "batch"]) {
+    const [ours, ncp] = pair(
+      runs,
+      () => runJson("cases/inproc.mjs", ["small", small, kind, api]).nsPerItem,
+      () => runJson("anchors/node-calls-python.mjs", ["small", small, kind]).nsPerCall
+    )
+    row(`${label}, ${api === "stream" ? "streamPipeline" : "executePipelineWithInput"}`, fmt(ours), fmt(ncp), `${(ours / ncp).toFixed(2)}x`, "<= 1.00x", ours <= ncp)
+  }
+}
+{
+  const n = quick ? 500 : 2_000
+  const ours = runJson("cases/inproc.mjs", ["latency", n])
+  const ncp = runJson("anchors/node-calls-python.mjs", ["latency", n])
+  console.log(`single item through an idle streamPipeline: p50 ${fmt(ours.p50)} p99 ${fmt(ours.p99)}; one callSync: p50 ${fmt(ncp.p50)} p99 ${fmt(ncp.p99)} (reported, no target)`)
+}
+
 const rss = runJson("cases/inproc.mjs", ["rss", quick ? 300_000 : 1_000_000], ["--expose-gc"]).rssMiB
 const growth = (rss.at(-1) - rss[1]) / rss[1]
 console.log(`RSS over ${quick ? "300k" : "1M"} calls (MiB, every 100k): ${rss.join(" ")}`)

@@ -1,8 +1,8 @@
 // Our side of the in-process benchmarks: Python nodes through executePipelineWithInput on the embedded transport.
-// Usage: node cases/inproc.mjs <calls|manifest|buffer|rss> <n|bytes> ; prints one JSON line.
+// Usage: node cases/inproc.mjs <calls|manifest|buffer|rss|small|latency> <n|bytes> [...] ; prints one JSON line.
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { executePipelineWithInput, Tensor } from "@remotemedia/core"
+import { Audio, executePipelineWithInput, streamPipeline, Tensor } from "@remotemedia/core"
 import { start } from "@remotemedia/python-bridge"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -36,6 +36,49 @@ if (mode === "calls" || mode === "manifest") {
   const { ns, out } = await perItem([identity], items)
   if (!(out[0] instanceof Tensor) || out[0].data.length !== data.length) throw new Error("identity did not return the tensor")
   console.log(JSON.stringify({ case: "inproc identity buffer", bytes: n, reps, nsPerItem: ns / reps }))
+} else if (mode === "small") {
+  // small <n> <audio|tensor|tensor1k> <stream|batch>: n small items through a node returning 0 (audio: 320 float32
+  // samples, 20 ms at 16 kHz; tensor: the same samples as a Tensor; tensor1k: 256 float32 through an identity node).
+  const [, , kind, api] = process.argv.slice(2)
+  const node = await (await nodes.get(kind === "tensor1k" ? "BenchIdentity" : "BenchZero")).call()
+  const samples = new Float32Array(kind === "tensor1k" ? 256 : 320).fill(0.25)
+  const item = kind === "audio" ? new Audio(samples, 16_000) : new Tensor(samples)
+  const items = Array.from({ length: n }, () => item)
+  const source = async function*() {
+    for (const x of items) yield x
+  }
+  const time = async () => {
+    const t0 = process.hrtime.bigint()
+    let count = 0
+    if (api === "stream") for await (const _ of streamPipeline([node], source(), options)) count++
+    else count = (await executePipelineWithInput([node], items, options)).length
+    if (count !== n) throw new Error(`expected ${n} outputs, got ${count}`)
+    return Number(process.hrtime.bigint() - t0)
+  }
+  await time()
+  console.log(JSON.stringify({ case: `inproc ${kind} ${api}`, items: n, nsPerItem: (await time()) / n }))
+} else if (mode === "latency") {
+  // One item at a time through an idle streaming pipeline: the next item is sent once the previous output arrived.
+  const node = await (await nodes.get("BenchZero")).call()
+  const item = new Audio(new Float32Array(320).fill(0.25), 16_000)
+  let release = () => {}
+  const source = async function*() {
+    for (let i = 0; i < n + 100; i++) {
+      yield item
+      await new Promise((resolve) => (release = resolve))
+    }
+  }
+  const times = []
+  let t0 = process.hrtime.bigint()
+  let i = 0
+  for await (const _ of streamPipeline([node], source(), options)) {
+    if (i++ >= 100) times.push(Number(process.hrtime.bigint() - t0))
+    t0 = process.hrtime.bigint()
+    release()
+  }
+  times.sort((a, b) => a - b)
+  const q = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))]
+  console.log(JSON.stringify({ case: "inproc single-item latency", items: n, p50: q(0.5), p99: q(0.99) }))
 } else if (mode === "rss") {
   const counter = await (await nodes.get("BenchCounter")).call()
   const batch = Array.from({ length: 100_000 }, (_, i) => i)
