@@ -43,7 +43,10 @@ export declare class PyRef {
  */
 export declare function bufferAddress(view: ArrayBufferView): number
 
-/** `target(*args, **kwargs)` or `target.method(*args, **kwargs)`. */
+/**
+ * `target(*args, **kwargs)` or `target.method(*args, **kwargs)`; an
+ * awaitable result (a coroutine) is awaited on the bridge's event loop.
+ */
 export declare function call(target: unknown, method: string | null | undefined, args: ReadonlyArray<unknown>, kwargs: Record<string, unknown> | null | undefined, want: number): Promise<unknown>
 
 /** Evaluates an expression (with extra names) in `__main__`. */

@@ -28,13 +28,24 @@ the item in progress, with the outputs so far and a :class:`Cancelled`
 record (see :func:`is_cancelled`); an item's async work is always awaited
 to its end first, so nothing is left pending on the loop.
 
-Async code runs on one event loop owned by the host, created on first use (asyncio
-itself is only imported then) and reused by every call, always driven from the
-calling thread: a node's ``initialize``, ``process`` and ``cleanup`` all run on
-the same thread, so thread-bound resources (sqlite connections, some GPU
-contexts) keep working.
-Calls must come from one thread at a time and not from inside a running event
-loop.
+Each call has two forms. The plain one (:func:`process_batch`, ...) returns
+the result; async code it meets runs on one event loop owned by the host,
+created on first use (asyncio itself is only imported then) and reused by every
+call, always driven from the calling thread: a node's ``initialize``,
+``process`` and ``cleanup`` all run on the same thread, so thread-bound
+resources (sqlite connections, some GPU contexts) keep working. Plain calls
+must come from one thread at a time and not from inside a running event loop
+(the worker subprocess uses these).
+
+The ``*_deferred`` form (:func:`process_batch_deferred`, ...) does the same
+work up to the first thing that needs awaiting and then returns a coroutine
+that finishes the call (:data:`Deferred`), instead of driving a loop itself.
+The caller runs those coroutines on its own event loop, many at once: the
+in-process transport's Python bridge awaits them on its one event-loop thread,
+so async nodes of concurrent pipelines overlap while the bridge's Python
+thread serves the next call. There a node's sync code runs on the bridge's
+Python thread and its coroutines on the event-loop thread. Calls of one node
+must still come one after the other (the caller awaits each result first).
 """
 
 from __future__ import annotations
@@ -44,7 +55,7 @@ import traceback
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict, TypeVar, cast
 
 from .data import Audio, VideoFrame
 from .node import Node
@@ -60,22 +71,30 @@ __all__ = [
     "CancelFlag",
     "Cancelled",
     "ChunkResult",
+    "Deferred",
     "ErrorRecord",
     "NodeInfo",
     "RuntimeHost",
     "SourceCursor",
+    "TimedBatchResult",
     "build_node",
     "cleanup",
+    "cleanup_deferred",
     "close_source",
+    "close_source_deferred",
     "default_host",
     "describe_node",
     "deserialize_instance",
     "error_record",
     "initialize",
+    "initialize_deferred",
     "is_cancelled",
     "next_chunk",
+    "next_chunk_deferred",
     "process_batch",
+    "process_batch_deferred",
     "process_batch_timed",
+    "process_batch_timed_deferred",
     "resolve_input",
     "start_source",
     "validate_node",
@@ -361,6 +380,15 @@ SOURCE_CHUNK_WAIT = 0.005
 ChunkResult = tuple[list[Any], bool, ErrorRecord | None]
 """Items, whether the source is exhausted, and the failure that ended it."""
 
+TimedBatchResult = tuple[list[Any], ErrorRecord | None, list[float]]
+"""A :data:`BatchResult` and each processed item's time in milliseconds."""
+
+Deferred: TypeAlias = _T | Coroutine[Any, Any, _T]
+"""What the ``*_deferred`` functions return: the result itself when nothing needed awaiting,
+else a coroutine resolving to it, for the caller to run on its own event loop. Coroutines of
+any number of calls may run there at once (calls of one node must still come one after the
+other); nothing in them blocks the loop longer than the node's own code does."""
+
 
 # ---------------------------------------------------------------------------
 # THE HOST
@@ -406,25 +434,39 @@ class RuntimeHost:
         finally:
             loop.close()
 
-    def _call(self, fn: Callable[[], Any]) -> ErrorRecord | None:
-        """Call a lifecycle method, awaiting its result when needed; failures become records."""
+    def _resolve(self, result: Deferred[_T]) -> _T:
+        """A deferred result, run to its end on the host's loop when it is a coroutine."""
+        if isinstance(result, types.CoroutineType):
+            return cast("_T", self._run(result))
+        return cast("_T", result)
+
+    def _call(self, fn: Callable[[], Any]) -> Deferred[ErrorRecord | None]:
+        """Call a lifecycle method; failures become records, an awaitable result a coroutine."""
         try:
             result = fn()
-            if inspect.isawaitable(result):
-                failure = self._run(_capture(result))
-                return None if failure is None else error_record(failure)
         except Exception as exc:
             return error_record(exc)
+        if inspect.isawaitable(result):
+            return _record_failure(result)
         return None
 
     # -- lifecycle ----------------------------------------------------------
 
     def initialize(self, node: Any) -> ErrorRecord | None:
         """Call ``node.initialize()`` (sync or async)."""
+        return self._resolve(self.initialize_deferred(node))
+
+    def initialize_deferred(self, node: Any) -> Deferred[ErrorRecord | None]:
+        """:meth:`initialize`, or a coroutine resolving to its result when ``initialize()``
+        is async (see :data:`Deferred`)."""
         return self._call(node.initialize)
 
     def cleanup(self, node: Any) -> ErrorRecord | None:
         """Call ``node.cleanup()`` (sync or async) when the node has one."""
+        return self._resolve(self.cleanup_deferred(node))
+
+    def cleanup_deferred(self, node: Any) -> Deferred[ErrorRecord | None]:
+        """:meth:`cleanup`, or a coroutine resolving to its result (see :data:`Deferred`)."""
         method = _safe_getattr(node, "cleanup")
         return None if not callable(method) else self._call(method)
 
@@ -444,6 +486,17 @@ class RuntimeHost:
         ``cancel`` is set, the batch stops before its next item with a
         :class:`Cancelled` record.
         """
+        return self._resolve(self.process_batch_deferred(node, items, first_index, cancel))
+
+    def process_batch_deferred(
+        self,
+        node: Any,
+        items: Sequence[Any],
+        first_index: int = 0,
+        cancel: CancelFlag | None = None,
+    ) -> Deferred[BatchResult]:
+        """:meth:`process_batch`, or, from the first item whose result needs awaiting on, a
+        coroutine that finishes the batch (see :data:`Deferred`)."""
         process = node.process
         is_set = None if cancel is None else cancel.is_set
         out: list[Any] = []
@@ -461,9 +514,7 @@ class RuntimeHost:
                     continue
                 pending = _collect(result, append)
                 if pending is not None:
-                    return self._run(
-                        self._finish(process, items, index, pending, out, first_index, is_set)
-                    )
+                    return self._finish(process, items, index, pending, out, first_index, is_set)
         except Exception as exc:
             return out, error_record(exc, first_index + index)
         return out, None
@@ -478,7 +529,7 @@ class RuntimeHost:
         first_index: int,
         is_set: Callable[[], bool] | None,
     ) -> BatchResult:
-        """The rest of a batch once one item needed awaiting, all inside one loop run.
+        """The rest of a batch once one item needed awaiting, all inside one coroutine.
 
         The item in progress is awaited to its end before the cancellation
         check, so a cancelled batch leaves no coroutine behind.
@@ -503,9 +554,20 @@ class RuntimeHost:
         items: Sequence[Any],
         first_index: int = 0,
         cancel: CancelFlag | None = None,
-    ) -> tuple[list[Any], ErrorRecord | None, list[float]]:
+    ) -> TimedBatchResult:
         """:meth:`process_batch` item by item, also returning each processed item's time in
         milliseconds."""
+        return self._resolve(self.process_batch_timed_deferred(node, items, first_index, cancel))
+
+    def process_batch_timed_deferred(
+        self,
+        node: Any,
+        items: Sequence[Any],
+        first_index: int = 0,
+        cancel: CancelFlag | None = None,
+    ) -> Deferred[TimedBatchResult]:
+        """:meth:`process_batch_timed`, or, from the first item that needs awaiting on, a
+        coroutine that finishes it (see :data:`Deferred`); an item's time includes its awaiting."""
         is_set = None if cancel is None else cancel.is_set
         out: list[Any] = []
         times: list[float] = []
@@ -513,12 +575,48 @@ class RuntimeHost:
             if is_set is not None and is_set():
                 return out, _cancelled(first_index + offset), times
             t0 = perf_counter()
-            outputs, error = self.process_batch(node, (item,), first_index + offset)
+            result = self.process_batch_deferred(node, (item,), first_index + offset)
+            if isinstance(result, types.CoroutineType):
+                return self._timed_rest(
+                    node, items, offset, t0, result, out, times, first_index, is_set
+                )
+            outputs, error = cast("BatchResult", result)
             times.append((perf_counter() - t0) * 1000.0)
             out.extend(outputs)
             if error is not None:
                 return out, error, times
         return out, None, times
+
+    async def _timed_rest(
+        self,
+        node: Any,
+        items: Sequence[Any],
+        offset: int,
+        t0: float,
+        pending: Coroutine[Any, Any, BatchResult],
+        out: list[Any],
+        times: list[float],
+        first_index: int,
+        is_set: Callable[[], bool] | None,
+    ) -> TimedBatchResult:
+        """The rest of a timed batch from the item at ``offset``, whose result is ``pending``."""
+        outputs, error = await pending
+        while True:
+            times.append((perf_counter() - t0) * 1000.0)
+            out.extend(outputs)
+            if error is not None:
+                return out, error, times
+            offset += 1
+            if offset >= len(items):
+                return out, None, times
+            if is_set is not None and is_set():
+                return out, _cancelled(first_index + offset), times
+            t0 = perf_counter()
+            result = self.process_batch_deferred(node, (items[offset],), first_index + offset)
+            if isinstance(result, types.CoroutineType):
+                outputs, error = await result
+            else:
+                outputs, error = cast("BatchResult", result)
 
     # -- sources ------------------------------------------------------------
 
@@ -541,6 +639,17 @@ class RuntimeHost:
         set, it stops before pulling the next item with a :class:`Cancelled`
         record; the source stays open (:meth:`close_source` closes it).
         """
+        return self._resolve(self.next_chunk_deferred(cursor, max_items, max_wait, cancel))
+
+    def next_chunk_deferred(
+        self,
+        cursor: SourceCursor,
+        max_items: int = SOURCE_CHUNK_ITEMS,
+        max_wait: float = SOURCE_CHUNK_WAIT,
+        cancel: CancelFlag | None = None,
+    ) -> Deferred[ChunkResult]:
+        """:meth:`next_chunk`, or a coroutine resolving to its result when the source is async
+        (an async generator, or a ``process()`` to await) (see :data:`Deferred`)."""
         items: list[Any] = []
         if cursor.done:
             return items, True, None
@@ -549,82 +658,51 @@ class RuntimeHost:
             return items, False, _cancelled(cursor.produced)
         deadline = perf_counter() + max_wait
         limit = max(1, max_items)
-        stopped = False
         try:
             if not cursor.started:
                 cursor.started = True
-                self._begin(cursor, items)
-            if cursor.sync is not None:
-                for value in cursor.sync:
-                    items.append(value)
-                    if len(items) >= limit or perf_counter() >= deadline:
-                        break
-                    if is_set is not None and is_set():
-                        stopped = True
-                        break
-                else:
-                    cursor.done = True
-            elif cursor.asynchronous is not None:
-                stopped, failure = self._run(self._pull(cursor, items, limit, deadline, is_set))
-                if failure is not None:
-                    raise failure
-            else:
-                cursor.done = True
+                result = cursor.node.process()
+                if _needs_await(result):
+                    return self._chunk_async(cursor, items, limit, deadline, is_set, result)
+                _sort(cursor, result, items)
+            if cursor.asynchronous is not None:
+                return self._chunk_async(cursor, items, limit, deadline, is_set, None)
+            stopped = _pull_sync(cursor, items, limit, deadline, is_set)
         except Exception as exc:
-            cursor.done = True
-            record = error_record(exc, cursor.produced + len(items))
-            cursor.produced += len(items)
-            return items, True, record
-        cursor.produced += len(items)
-        if stopped:
-            return items, False, _cancelled(cursor.produced)
-        return items, cursor.done, None
+            return _chunk_failed(cursor, items, exc)
+        return _chunk_done(cursor, items, stopped)
 
-    def _begin(self, cursor: SourceCursor, items: list[Any]) -> None:
-        """Call ``process()`` once and sort out what it returned."""
-        result = cursor.node.process()
-        while inspect.isawaitable(result) and not hasattr(type(result), "__anext__"):
-            result, failure = self._run(_await_value(result))
-            if failure is not None:
-                raise failure
-        if result is None:
-            return
-        cls = type(result)
-        if cls not in _SINGLE and (cls is types.GeneratorType or _is_iterator(cls)):
-            cursor.sync = result
-        elif cls not in _SINGLE and hasattr(cls, "__anext__"):
-            cursor.asynchronous = result
-        else:
-            items.append(result)
-
-    async def _pull(
+    async def _chunk_async(
         self,
         cursor: SourceCursor,
         items: list[Any],
         limit: int,
         deadline: float,
         is_set: Callable[[], bool] | None,
-    ) -> tuple[bool, BaseException | None]:
-        """Items from an async source into ``items``; whether it stopped because the caller
-        cancelled, and the source's failure."""
-        anext = cursor.asynchronous.__anext__
+        started: Any,
+    ) -> ChunkResult:
+        """A chunk that needs awaiting: ``started`` is what a first ``process()`` returned
+        when it must be awaited (else None), then items of an async source."""
         try:
-            while True:
-                try:
-                    value = await anext()
-                except StopAsyncIteration:
-                    cursor.done = True
-                    return False, None
-                items.append(value)
-                if len(items) >= limit or perf_counter() >= deadline:
-                    return False, None
-                if is_set is not None and is_set():
-                    return True, None
+            if started is not None:
+                while _needs_await(started):
+                    started = await started
+                _sort(cursor, started, items)
+            if cursor.asynchronous is None:
+                stopped = _pull_sync(cursor, items, limit, deadline, is_set)
+            else:
+                stopped = await _pull(cursor, items, limit, deadline, is_set)
         except Exception as exc:
-            return False, exc
+            return _chunk_failed(cursor, items, exc)
+        return _chunk_done(cursor, items, stopped)
 
     def close_source(self, cursor: SourceCursor) -> ErrorRecord | None:
         """Stop a source early: close its generator so its ``finally`` blocks run."""
+        return self._resolve(self.close_source_deferred(cursor))
+
+    def close_source_deferred(self, cursor: SourceCursor) -> Deferred[ErrorRecord | None]:
+        """:meth:`close_source`, or a coroutine resolving to its result when an async
+        generator is closed (see :data:`Deferred`)."""
         cursor.done = True
         sync, asynchronous = cursor.sync, cursor.asynchronous
         cursor.sync = cursor.asynchronous = None
@@ -637,11 +715,88 @@ class RuntimeHost:
         return None
 
 
-async def _await_value(awaitable: Awaitable[Any]) -> tuple[Any, BaseException | None]:
-    try:
-        return await awaitable, None
-    except Exception as exc:
-        return None, exc
+def _needs_await(result: Any) -> bool:
+    """An awaitable that is not itself an async iterator (a source's ``process()`` may
+    return either)."""
+    return inspect.isawaitable(result) and not hasattr(type(result), "__anext__")
+
+
+def _sort(cursor: SourceCursor, result: Any, items: list[Any]) -> None:
+    """Sort out what a source's first ``process()`` returned: an iterator, an async
+    iterator, or one value (None is none)."""
+    if result is None:
+        return
+    cls = type(result)
+    if cls not in _SINGLE and (cls is types.GeneratorType or _is_iterator(cls)):
+        cursor.sync = result
+    elif cls not in _SINGLE and hasattr(cls, "__anext__"):
+        cursor.asynchronous = result
+    else:
+        items.append(result)
+
+
+def _pull_sync(
+    cursor: SourceCursor,
+    items: list[Any],
+    limit: int,
+    deadline: float,
+    is_set: Callable[[], bool] | None,
+) -> bool:
+    """Items from a sync source (or none, ending it, when it has no iterator); whether it
+    stopped because the caller cancelled."""
+    if cursor.sync is None:
+        cursor.done = True
+        return False
+    for value in cursor.sync:
+        items.append(value)
+        if len(items) >= limit or perf_counter() >= deadline:
+            return False
+        if is_set is not None and is_set():
+            return True
+    cursor.done = True
+    return False
+
+
+async def _pull(
+    cursor: SourceCursor,
+    items: list[Any],
+    limit: int,
+    deadline: float,
+    is_set: Callable[[], bool] | None,
+) -> bool:
+    """Items from an async source into ``items``; whether it stopped because the caller
+    cancelled."""
+    anext = cursor.asynchronous.__anext__
+    while True:
+        try:
+            value = await anext()
+        except StopAsyncIteration:
+            cursor.done = True
+            return False
+        items.append(value)
+        if len(items) >= limit or perf_counter() >= deadline:
+            return False
+        if is_set is not None and is_set():
+            return True
+
+
+def _chunk_failed(cursor: SourceCursor, items: list[Any], exc: Exception) -> ChunkResult:
+    cursor.done = True
+    record = error_record(exc, cursor.produced + len(items))
+    cursor.produced += len(items)
+    return items, True, record
+
+
+def _chunk_done(cursor: SourceCursor, items: list[Any], stopped: bool) -> ChunkResult:
+    cursor.produced += len(items)
+    if stopped:
+        return items, False, _cancelled(cursor.produced)
+    return items, cursor.done, None
+
+
+async def _record_failure(awaitable: Awaitable[Any]) -> ErrorRecord | None:
+    failure = await _capture(awaitable)
+    return None if failure is None else error_record(failure)
 
 
 # ---------------------------------------------------------------------------
@@ -661,3 +816,9 @@ process_batch_timed = default_host.process_batch_timed
 start_source = default_host.start_source
 next_chunk = default_host.next_chunk
 close_source = default_host.close_source
+initialize_deferred = default_host.initialize_deferred
+cleanup_deferred = default_host.cleanup_deferred
+process_batch_deferred = default_host.process_batch_deferred
+process_batch_timed_deferred = default_host.process_batch_timed_deferred
+next_chunk_deferred = default_host.next_chunk_deferred
+close_source_deferred = default_host.close_source_deferred

@@ -8,6 +8,7 @@ Loaded once by the bridge; not importable from the venv. Compiled code is cached
 import __main__
 import linecache
 import sys
+import threading
 import traceback
 from collections import OrderedDict
 
@@ -76,3 +77,40 @@ def big_from_bytes(negative, data):
 
 def loaded_module(name):
     return sys.modules.get(name)
+
+
+# The bridge's event loop: one per interpreter, run forever by a daemon thread
+# (it never keeps the process alive). Awaitable results of calls from JS are
+# awaited there, concurrently, and `done(ok, value)` reports each outcome from
+# that thread.
+_loop = None
+_loop_lock = threading.Lock()
+
+
+def event_loop():
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            import asyncio
+
+            loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=loop.run_forever, name="remotemedia-asyncio", daemon=True
+            ).start()
+            _loop = loop
+    return _loop
+
+
+def schedule(awaitable, done):
+    import asyncio
+
+    asyncio.run_coroutine_threadsafe(_settle(awaitable, done), event_loop())
+
+
+async def _settle(awaitable, done):
+    try:
+        value = await awaitable
+    except BaseException as exc:  # noqa: BLE001 - a cancelled or exiting awaitable still settles
+        done(False, exc)
+    else:
+        done(True, value)

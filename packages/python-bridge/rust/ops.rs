@@ -1,13 +1,17 @@
 //! What the Python thread does for a caller: import, evaluate, execute, get
-//! an attribute, call; and how it reports the result ([`Outcome`]) or the
-//! exception ([`exception`]). Everything here runs on the Python thread.
+//! an attribute, call; how it reports the result ([`Outcome`]) or the
+//! exception ([`exception`]); and how an awaitable result is handed to the
+//! bridge's event loop ([`await_on_loop`]). Everything here runs on the
+//! Python thread, except the `finish` callback of [`await_on_loop`], which
+//! runs on the event-loop thread.
 
 use std::any::Any;
 use std::ffi::CString;
+use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyModule, PyTuple};
+use pyo3::types::{PyCFunction, PyDict, PyModule, PyTuple};
 
 use crate::convert;
 use crate::error::{BridgeError, PythonException};
@@ -55,6 +59,7 @@ struct Helpers {
     big_to_bytes: Py<PyAny>,
     big_from_bytes: Py<PyAny>,
     loaded_module: Py<PyAny>,
+    schedule: Py<PyAny>,
 }
 
 static HELPERS: PyOnceLock<Helpers> = PyOnceLock::new();
@@ -72,6 +77,7 @@ fn helpers(py: Python<'_>) -> PyResult<&Helpers> {
             big_to_bytes: get("big_to_bytes")?,
             big_from_bytes: get("big_from_bytes")?,
             loaded_module: get("loaded_module")?,
+            schedule: get("schedule")?,
         })
     })
 }
@@ -235,4 +241,64 @@ pub fn int_from_bytes<'py>(
 pub fn loaded_module<'py>(py: Python<'py>, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
     let module = helpers(py)?.loaded_module.bind(py).call1((name,))?;
     Ok((!module.is_none()).then_some(module))
+}
+
+/// True when `object` is awaitable (its type fills the `__await__` slot:
+/// coroutines, asyncio futures, classes defining `__await__`).
+pub fn is_awaitable(object: &Bound<'_, PyAny>) -> bool {
+    // SAFETY: the object is alive while bound, so its type object is too;
+    // reading the type's async slot table is what CPython's own
+    // `PyCoro`/`am_await` checks do, and the GIL is held (bound object).
+    unsafe {
+        let ty = pyo3::ffi::Py_TYPE(object.as_ptr());
+        let slots = (*ty).tp_as_async;
+        !slots.is_null() && (*slots).am_await.is_some()
+    }
+}
+
+/// Awaits `awaitable` on the bridge's event loop (one per interpreter, run by
+/// a daemon Python thread started on first use) and calls `finish` exactly
+/// once with the awaited value or the exception: on the event-loop thread
+/// when it completes, or here and now when it cannot be scheduled. The
+/// calling thread returns at once, free for other work.
+pub fn await_on_loop<F>(py: Python<'_>, awaitable: &Bound<'_, PyAny>, finish: F)
+where
+    F: for<'py> FnOnce(Python<'py>, Result<Bound<'py, PyAny>, BridgeError>) + Send + 'static,
+{
+    let slot = std::sync::Arc::new(Mutex::new(Some(finish)));
+    let take = {
+        let slot = slot.clone();
+        move || slot.lock().unwrap_or_else(|p| p.into_inner()).take()
+    };
+    let done = PyCFunction::new_closure(
+        py,
+        Some(c"remotemedia_settle"),
+        None,
+        move |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| {
+            let Some(finish) = take() else { return };
+            let py = args.py();
+            let result = match (args.get_item(0), args.get_item(1)) {
+                (Ok(ok), Ok(value)) if ok.is_truthy().unwrap_or(false) => Ok(value),
+                (Ok(_), Ok(value)) => {
+                    Err(BridgeError::from(exception(py, &PyErr::from_value(value))))
+                }
+                _ => Err(BridgeError::Panic(
+                    "the event loop settled without a result".into(),
+                )),
+            };
+            finish(py, result);
+        },
+    );
+    let scheduled = done.and_then(|done| {
+        helpers(py)?
+            .schedule
+            .bind(py)
+            .call1((awaitable, done))
+            .map(drop)
+    });
+    if let Err(e) = scheduled {
+        if let Some(finish) = slot.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            finish(py, Err(BridgeError::from(exception(py, &e))));
+        }
+    }
 }

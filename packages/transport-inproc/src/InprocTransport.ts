@@ -4,7 +4,11 @@
  * the exact objects the caller holds (FR-002); manifest nodes are built by the
  * registry and serialized instances unpickled in the same interpreter. Every
  * call goes to `remotemedia.runtime_host` on the bridge's Python thread, one
- * call per batch of items; a node's own exceptions come back as records and
+ * call per batch of items, through the host's `*_deferred` functions: a call
+ * that meets async code (a coroutine `process`, `initialize` or `cleanup`, an
+ * async generator source) returns a coroutine, which the bridge awaits on its
+ * one event-loop thread, so async nodes of concurrent pipelines overlap while
+ * the Python thread serves other calls. A node's own exceptions come back as records and
  * become `NodeInitializeError` / `NodeProcessError` / `NodeCleanupError` whose
  * cause is a `PythonError` (type, message, traceback).
  *
@@ -91,7 +95,7 @@ const open = async (host: PyObject, node: Pipeline.PipelineNode): Promise<Loaded
   const object = await obtain(host, node)
   const info = await RuntimeHost.callJs<{ is_source: boolean; problem: string | null }>(host, "describe_node", [object])
   if (info.problem !== null) throw new TypeError(info.problem)
-  const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, "initialize", [object])
+  const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, "initialize_deferred", [object])
   if (error !== null) throw PythonError.fromRecord(error)
   return { object, isSource: info.is_source }
 }
@@ -110,14 +114,19 @@ const processError = (nodeId: string, record: RuntimeHost.ErrorRecord, fallbackI
 
 /**
  * A host call given a fresh `CancelToken`, cancelled if the Effect awaiting it
- * is interrupted; the Python thread then stops the call between items, and
- * its late result is dropped.
+ * is interrupted; Python then stops the call between items, and the
+ * interruption completes once the call has (its late result is dropped), so
+ * the node's next call (its cleanup) never overlaps it, even while an async
+ * batch is still being awaited on the bridge's event loop.
  */
 const cancellable = <A, E>(call: (token: CancelToken) => Promise<A>, onError: (cause: unknown) => E): Effect.Effect<A, E> =>
   Effect.callback<A, E>((resume) => {
     const token = new CancelToken()
-    call(token).then((value) => resume(Effect.succeed(value)), (cause: unknown) => resume(Effect.fail(onError(cause))))
-    return Effect.sync(() => token.cancel())
+    const settled = call(token).then(
+      (value) => resume(Effect.succeed(value)),
+      (cause: unknown) => resume(Effect.fail(onError(cause)))
+    )
+    return Effect.andThen(Effect.sync(() => token.cancel()), Effect.promise(() => settled))
   })
 
 /**
@@ -143,7 +152,7 @@ const transform = (host: PyObject, nodeId: string, object: PyObject): Transport.
       (token) =>
         RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, RuntimeHost.ErrorRecord | null, ReadonlyArray<number>?]>(
           host,
-          recordItemTime ? "process_batch_timed" : "process_batch",
+          recordItemTime ? "process_batch_timed_deferred" : "process_batch_deferred",
           [object, items, firstIndex, token]
         ),
       (cause) => batchError(nodeId, items, firstIndex, cause)
@@ -166,14 +175,14 @@ const source = (
       try: () => host.callMethod("start_source", [object]),
       catch: (cause) => new NodeProcessError({ nodeId, itemIndex: 0, cause })
     }),
-    (cursor) => release(host, nodeId, "close_source", cursor, report)
+    (cursor) => release(host, nodeId, "close_source_deferred", cursor, report)
   )
   const pull = (cursor: PyObject) => (produced: number) =>
     cancellable(
       (token) =>
         RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, boolean, RuntimeHost.ErrorRecord | null]>(
           host,
-          "next_chunk",
+          "next_chunk_deferred",
           [cursor, maxItems, maxWaitMs / 1000, token]
         ),
       (cause) => new NodeProcessError({ nodeId, itemIndex: produced, cause })
@@ -197,7 +206,7 @@ const loadNode = (
 ): Effect.Effect<Transport.Stage, NodeInitializeError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({ try: () => open(host, node), catch: (cause) => new NodeInitializeError({ nodeId: node.id, cause }) }),
-    ({ object }) => release(host, node.id, "cleanup", object, report)
+    ({ object }) => release(host, node.id, "cleanup_deferred", object, report)
   ).pipe(Effect.map(({ isSource, object }) =>
     isSource ? source(host, node.id, object, report, options) : transform(host, node.id, object)
   ))

@@ -51,7 +51,7 @@ pub(crate) struct Registry {
     pub video_frame: Vec<Ref>,
 }
 
-/// What the Python thread sends to a JS thread.
+/// What the Python threads send to a JS thread.
 pub(crate) enum Message {
     /// Settle a call's promise.
     Settle {
@@ -114,8 +114,9 @@ impl Channel {
     }
 }
 
-/// A call's promise, settled from the Python thread. Dropping it unsettled
-/// (a panic, or the Python thread gone) rejects the promise.
+/// A call's promise, settled from the Python thread (or the event-loop
+/// thread, for awaited results). Dropping it unsettled (a panic, or the
+/// Python thread gone) rejects the promise.
 pub(crate) struct Reply {
     channel: Arc<Channel>,
     deferred: Option<Deferred>,

@@ -3,7 +3,9 @@
 //! Each function reads its JS arguments into [`Value`]s on the JS thread,
 //! queues a job for the Python thread and returns a Promise; the job's result
 //! comes back through the env's thread-safe function and is written as JS
-//! values there ([`env`]). Errors become JS errors here and only here: a
+//! values there ([`env`]). A `call` whose result is awaitable is awaited on
+//! the bridge's event loop instead, and the loop thread sends the result
+//! through the same thread-safe function when it is ready. Errors become JS errors here and only here: a
 //! `BridgeError` turns into an `Error` whose `code` is
 //! [`BridgeError::code`], with `pyType` / `pyModule` / `pyMessage` /
 //! `traceback` for Python exceptions; the TS layer maps codes to its classes.
@@ -22,7 +24,7 @@ use napi::bindgen_prelude::{Env, Status, Unknown};
 use napi_derive::napi;
 use pyo3::Python;
 
-use self::env::{EnvState, Ref, Registry};
+use self::env::{EnvState, Ref, Registry, Reply};
 use self::sys::{Js, NodeError, NodeResult};
 use crate::cancel::CancelFlag;
 use crate::error::BridgeError;
@@ -187,6 +189,15 @@ fn spawn<F>(js: Js, state: &EnvState, work: F) -> NodeResult<napi::sys::napi_val
 where
     F: for<'py> FnOnce(Python<'py>) -> Result<Outcome, BridgeError> + Send + 'static,
 {
+    spawn_with(js, state, move |py, reply| reply.send(work(py)))
+}
+
+/// Queues `work` for the Python thread with the call's [`Reply`], which it
+/// sends now or hands on (to the event loop); returns the Promise.
+fn spawn_with<F>(js: Js, state: &EnvState, work: F) -> NodeResult<napi::sys::napi_value>
+where
+    F: for<'py> FnOnce(Python<'py>, Reply) + Send + 'static,
+{
     if runtime::info().is_none() {
         return Err(BridgeError::NotStarted.into());
     }
@@ -194,7 +205,7 @@ where
     let reply = state.begin_call(js, deferred);
     // If the Python thread were gone, the task (and `reply`) is dropped,
     // which rejects the promise.
-    let _ = runtime::submit(Box::new(move |py| reply.send(work(py))));
+    let _ = runtime::submit(Box::new(move |py| work(py, reply)));
     Ok(promise)
 }
 
@@ -329,7 +340,8 @@ pub fn from_js<'env>(env: &'env Env, value: Unknown) -> napi::Result<Unknown<'en
     })
 }
 
-/// `target(*args, **kwargs)` or `target.method(*args, **kwargs)`.
+/// `target(*args, **kwargs)` or `target.method(*args, **kwargs)`; an
+/// awaitable result (a coroutine) is awaited on the bridge's event loop.
 #[napi(
     ts_args_type = "target: unknown, method: string | null | undefined, args: ReadonlyArray<unknown>, kwargs: Record<string, unknown> | null | undefined, want: number",
     ts_return_type = "Promise<unknown>"
@@ -348,9 +360,18 @@ pub fn call<'env>(
             read::list(js, state, args.raw()).map_err(|e| read::rooted(e, "args"))?;
         let kwargs =
             read::entries(js, state, kwargs.raw()).map_err(|e| read::rooted(e, "kwargs"))?;
-        spawn(js, state, move |py| {
-            let result = ops::call(py, &handle, method.as_deref(), args, kwargs)?;
-            Outcome::of(&result, want(want_code))
+        let want = want(want_code);
+        spawn_with(js, state, move |py, reply| {
+            match ops::call(py, &handle, method.as_deref(), args, kwargs) {
+                // Awaited on the event loop; this thread moves on to the
+                // next job and the loop thread settles the promise.
+                Ok(result) if ops::is_awaitable(&result) => {
+                    ops::await_on_loop(py, &result, move |_py, awaited| {
+                        reply.send(awaited.and_then(|value| Outcome::of(&value, want)));
+                    });
+                }
+                result => reply.send(result.and_then(|value| Outcome::of(&value, want))),
+            }
         })
     })
 }
