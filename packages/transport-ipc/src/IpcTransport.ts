@@ -16,6 +16,9 @@
  * worker's copy back after its cleanup and gives its state to the caller's
  * object (and to `onState`).
  *
+ * With `pool`, workers are kept warm and reused across runs (see
+ * {@link PoolOptions} for the rules); without it every run starts its own.
+ *
  * @since 0.1.0
  */
 import { dirname } from "node:path"
@@ -29,10 +32,11 @@ import {
   Transport,
   TransportUnavailable
 } from "@remotemedia/core"
-import { Config, type Context, Effect, Layer, Schema } from "effect"
+import { Config, type Context, Effect, Layer, Option, Schema, Scope } from "effect"
 import * as LiveInstance from "./internal/LiveInstance.js"
 import { type LoadedNode, type LoadRequest, Session } from "./internal/Session.js"
 import { sourceStage, transformStage } from "./internal/Stages.js"
+import { WorkerPool } from "./internal/WorkerPool.js"
 
 /**
  * Options of the IPC transport. All but the callbacks may come from the
@@ -94,6 +98,42 @@ export interface IpcOptions {
   readonly sourceMaxWaitMs?: number | undefined
   /** Advanced: the worker command after the interpreter (default `-m remotemedia.worker`). */
   readonly workerCommand?: ReadonlyArray<string> | undefined
+  /** Keep workers warm and reuse them across runs (off by default: every run starts its own). */
+  readonly pool?: PoolOptions | undefined
+}
+
+/**
+ * A warm worker pool: up to `size` pooled workers exist at a time, shared by
+ * every run of the transport (and by the groups of one run).
+ *
+ * - A run (a group of fused nodes) takes an idle pooled worker; if none is
+ *   idle and fewer than `size` exist, it starts one for the pool; otherwise it
+ *   waits up to `maxWaitMs` for one to come back, then starts an extra worker
+ *   that is shut down after its run. So a server gets at most `size` warm
+ *   workers and never stalls longer than `maxWaitMs` behind long runs.
+ * - A worker goes back to the pool only after every node it held was cleaned
+ *   up (the worker forgets a node's slot at its cleanup, so a later run
+ *   cannot reach it or its state). A worker that failed — crashed, broke the
+ *   protocol, overran `itemTimeoutMs`, was killed, a cleanup that failed or
+ *   timed out, a load left unanswered — is shut down, never reused. A Python
+ *   exception in `process` is not a failure of the worker.
+ * - The interpreter is not restarted between runs: modules it imported (and
+ *   module-level state, caches, globals, threads they started) persist from
+ *   one run to the next in a pooled worker.
+ * - Idle workers do not keep the process alive (a plain `node script.mjs`
+ *   exits once no run is pending; the workers then exit on EOF). The pool is
+ *   shut down when the scope that made the transport closes (`layer`'s
+ *   release, or a `Scope` around `make`); `create` has no scope, so its pool
+ *   lives until the process exits.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface PoolOptions {
+  /** Most pooled workers at a time (idle ones kept warm up to this number). */
+  readonly size: number
+  /** How long a run waits for a pooled worker when all `size` are busy, before starting an extra one (ms). Default 1 000. */
+  readonly maxWaitMs?: number | undefined
 }
 
 /**
@@ -107,6 +147,8 @@ export interface WorkerInfo {
   readonly nodeIds: ReadonlyArray<string>
   readonly python: string
   readonly protocol: number
+  /** Whether a pooled worker that ran earlier nodes is handed these (reported once per run then). */
+  readonly reused: boolean
 }
 
 const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
@@ -129,12 +171,18 @@ const OptionsSchema = Schema.Struct({
   maxFrameBytes: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(0xffffffff))),
   sourceChunkSize: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
   sourceMaxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1))),
-  workerCommand: Schema.optional(Schema.Array(Schema.String))
+  workerCommand: Schema.optional(Schema.Array(Schema.String)),
+  pool: Schema.optional(Schema.Struct({
+    size: Schema.Int.check(Schema.isGreaterThan(0)),
+    maxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1)))
+  }))
 })
 
 interface Settings extends IpcOptions {
   /** The interpreter workers run, as core's `PythonEnvironment` found it. */
   readonly interpreter: string
+  /** Where sessions get workers (size 0 without the `pool` option: a fresh worker per run). */
+  readonly workers: WorkerPool
 }
 
 /** A folder of this package, from which the SDK's own `python/.venv` is looked for last. */
@@ -180,7 +228,7 @@ const ship = (node: Pipeline.PipelineNode, slot: number): Effect.Effect<Shipment
 
 const levels = { DEBUG: "Debug", INFO: "Info", WARNING: "Warn", ERROR: "Error", CRITICAL: "Fatal" } as const
 
-const stderrLogger = (context: Context.Context<never>, settings: Settings, nodeIds: ReadonlyArray<string>) => {
+const stderrLogger = (context: Context.Context<never>, settings: IpcOptions, nodeIds: ReadonlyArray<string>) => {
   const run = Effect.runSyncWith(context)
   return (line: string, pid: number) => {
     const prefix = /^(DEBUG|INFO|WARNING|ERROR|CRITICAL) /.exec(line)?.[1] as keyof typeof levels | undefined
@@ -217,10 +265,10 @@ const loadGroup = (
         maxFrameBytes: settings.maxFrameBytes,
         onStderrLine: stderrLogger(context, settings, nodeIds)
       }, {
+        pool: settings.workers,
         restart: settings.restart,
-        shutdownMs: settings.shutdownTimeoutMs ?? 5_000,
-        onWorker: (w) =>
-          settings.onWorker?.({ pid: w.pid, nodeIds, python: w.hello?.python ?? "", protocol: w.hello?.protocol ?? 0 })
+        onWorker: (w, reused) =>
+          settings.onWorker?.({ pid: w.pid, nodeIds, python: w.hello?.python ?? "", protocol: w.hello?.protocol ?? 0, reused })
       }).pipe(Effect.mapError((cause) => new NodeInitializeError({ nodeId: nodeIds[0]!, cause }))),
       (s) => s.close()
     )
@@ -271,7 +319,8 @@ const cleanup = (
 
 /**
  * Makes the transport service. Fails with `TransportUnavailable` when the
- * options are invalid or the interpreter does not exist.
+ * options are invalid or the interpreter does not exist. With `pool`, the
+ * pool is shut down when the `Scope` in context (if any) closes.
  *
  * @category constructors
  * @since 0.1.0
@@ -283,7 +332,16 @@ export const make = (options: IpcOptions = {}): Effect.Effect<Transport.Transpor
     )
     const found = PythonEnvironment.find({ python: options.python, venv: options.venv }, { packageDir })
     if (found._tag === "NotFound") return yield* Effect.fail(unavailable(found.reason))
-    const settings: Settings = { ...options, interpreter: found.python }
+    const context = yield* Effect.context<never>()
+    const workers = new WorkerPool(
+      options.pool?.size ?? 0,
+      options.pool?.maxWaitMs ?? 1_000,
+      options.shutdownTimeoutMs ?? 5_000,
+      stderrLogger(context, options, ["(idle)"])
+    )
+    const scope = yield* Effect.serviceOption(Scope.Scope)
+    if (Option.isSome(scope)) yield* Scope.addFinalizer(scope.value, workers.close())
+    const settings: Settings = { ...options, interpreter: found.python, workers }
     return Transport.Transport.of({
       name: "ipc",
       load: (nodes, report) =>

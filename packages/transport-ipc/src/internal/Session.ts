@@ -3,6 +3,9 @@
  * It remembers how each node was loaded (the manifest entry or the pickled
  * bytes), so with a restart policy a crashed worker is replaced, every node
  * re-shipped and re-initialized, and the interrupted request sent again.
+ * It takes its worker from the transport's {@link WorkerPool} and gives it
+ * back at the end, saying whether it is clean: every node it loaded was
+ * cleaned up, with no failed cleanup and no load left unanswered.
  *
  * @since 0.1.0
  */
@@ -11,6 +14,7 @@ import { Effect } from "effect"
 import type { CodecError } from "./Codec.js"
 import { CleanupTimeout, ProtocolError, type WorkerCrashed, type WorkerStartError } from "../IpcError.js"
 import type { Reply, Request } from "./Protocol.js"
+import type { Lease, WorkerPool } from "./WorkerPool.js"
 import { type SpawnOptions, Worker } from "./WorkerProcess.js"
 
 /**
@@ -54,33 +58,42 @@ export interface RestartPolicy {
 export class Session {
   private restarts = 0
   private readonly nodes: Array<LoadedNode> = []
+  /** Nodes loaded in the current worker and not yet cleaned up. */
+  private held = 0
+  /** False once a load was left unanswered or a cleanup failed: the worker is not reused. */
+  private clean = true
 
   private constructor(
-    private worker: Worker,
+    private lease: Lease,
+    private readonly pool: WorkerPool,
     private readonly spawnOptions: SpawnOptions,
     private readonly restart: RestartPolicy | undefined,
-    private readonly shutdownMs: number,
-    private readonly onWorker: (worker: Worker) => void
+    private readonly onWorker: (worker: Worker, reused: boolean) => void
   ) {}
 
-  /** Starts the session's first worker. */
+  /** Takes the session's first worker from the pool (which may start it). */
   static open(
     spawnOptions: SpawnOptions,
     options: {
+      readonly pool: WorkerPool
       readonly restart?: RestartPolicy | undefined
-      readonly shutdownMs: number
-      readonly onWorker: (worker: Worker) => void
+      readonly onWorker: (worker: Worker, reused: boolean) => void
     }
   ): Effect.Effect<Session, WorkerStartError> {
-    return Effect.map(Worker.start(spawnOptions), (worker) => {
-      options.onWorker(worker)
-      return new Session(worker, spawnOptions, options.restart, options.shutdownMs, options.onWorker)
+    return Effect.map(options.pool.acquire(Worker.start(spawnOptions)), (lease) => {
+      if (lease.reused) lease.worker.assign(spawnOptions.nodeIds, spawnOptions.onStderrLine)
+      options.onWorker(lease.worker, lease.reused)
+      return new Session(lease, options.pool, spawnOptions, options.restart, options.onWorker)
     })
   }
 
   /** The current worker. */
   get current(): Worker {
-    return this.worker
+    return this.lease.worker
+  }
+
+  private get worker(): Worker {
+    return this.lease.worker
   }
 
   /**
@@ -93,8 +106,9 @@ export class Session {
       if (reply.op !== "loaded") return Effect.fail(this.unexpected(reply, "loaded"))
       const node: LoadedNode = { slot: request.slot, nodeId: request.node_id, isSource: reply.is_source, request }
       this.nodes.push(node)
+      this.held++
       return Effect.succeed(node)
-    })
+    }).pipe(Effect.onInterrupt(() => Effect.sync(() => (this.clean = false))))
   }
 
   /**
@@ -117,23 +131,28 @@ export class Session {
       yield* Effect.logWarning(
         `${crash.message}; restarting it (restart ${this.restarts} of ${this.restart!.maxRestarts}) and re-shipping its nodes`
       )
+      this.pool.discard(this.lease)
+      this.lease = { ...this.lease, pooled: false }
       const worker = yield* Worker.start(this.spawnOptions)
-      this.worker = worker
-      this.onWorker(worker)
+      this.lease = { worker, pooled: false, reused: false }
+      this.held = 0
+      this.onWorker(worker, false)
       for (const node of this.nodes) {
         const reply = yield* worker.request(node.request, `reloading node '${node.nodeId}'`)
         if (reply.op !== "loaded") {
           const why = reply.op === "error" ? PythonError.fromRecord(reply).message : `unexpected '${reply.op}'`
           return yield* Effect.fail(new Error(`node '${node.nodeId}' cannot be reloaded: ${why}`))
         }
+        this.held++
       }
     }).pipe(
-      Effect.catch((e) =>
-        Effect.andThen(
+      Effect.catch((e) => {
+        this.clean = false
+        return Effect.andThen(
           Effect.logError(`restarting the worker failed: ${e instanceof Error ? e.message : String(e)}`),
           Effect.fail(crash)
         )
-      )
+      })
     )
   }
 
@@ -163,14 +182,18 @@ export class Session {
       (reply): Effect.Effect<Uint8Array | undefined, PythonError | ProtocolError> => {
         if (reply.op === "error") return Effect.fail(PythonError.fromRecord(reply))
         if (reply.op !== "ok") return Effect.fail(this.unexpected(reply, "ok"))
+        if (worker === this.worker) this.held--
         return Effect.succeed(reply.state)
       }
-    )
+    ).pipe(Effect.onExit((exit) => (exit._tag === "Success" ? Effect.void : Effect.sync(() => (this.clean = false)))))
   }
 
-  /** Shuts the current worker down (never fails). */
+  /**
+   * Gives the current worker back to the pool (never fails): reusable when
+   * every node it loaded was cleaned up without a failure, else shut down.
+   */
   close(): Effect.Effect<void> {
-    return this.worker.shutdown(this.shutdownMs)
+    return Effect.suspend(() => this.pool.release(this.lease, this.clean && this.held === 0))
   }
 
   private unexpected(reply: Reply, expected: string): ProtocolError {

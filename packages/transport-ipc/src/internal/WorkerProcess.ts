@@ -75,17 +75,22 @@ export class Worker {
   private readonly codec = new Codec()
   private readonly frames: FrameEncoder
   private readonly requests: Writable
+  /** The nodes it runs now, for messages (a pooled worker gets new ones per run). */
+  private nodeIds: ReadonlyArray<string>
+  private onStderrLine: ((line: string, pid: number) => void) | undefined
   /** The worker's `hello`, once received. */
   hello: Hello | undefined
 
   private constructor(
     private readonly child: ChildProcess,
-    replies: Socket,
+    private readonly replies: Socket,
     private readonly decoder: FrameDecoder,
     private readonly options: SpawnOptions,
     readonly command: ReadonlyArray<string>
   ) {
     this.frames = new FrameEncoder(this.codec, decoder.maxFrameBytes)
+    this.nodeIds = options.nodeIds
+    this.onStderrLine = options.onStderrLine
     const requests = this.requests = child.stdio[3] as Writable
     requests.on("error", () => {}) // EPIPE after a crash: reported through "exit"
     const ended = () => {
@@ -122,6 +127,38 @@ export class Worker {
   /** Whether the process is still running and the channel usable. */
   get alive(): boolean {
     return this.exit === undefined && this.failure === undefined
+  }
+
+  /**
+   * Whether nothing is in flight: every request sent (abandoned ones and
+   * their cancels included) has been answered.
+   */
+  get quiescent(): boolean {
+    return this.pending.size === 0 && this.abandoned.size === 0
+  }
+
+  /**
+   * Hands the worker to new nodes (a pooled worker starting a run): messages
+   * and log records name them, and the stderr lines kept for crash reports
+   * start afresh.
+   */
+  assign(nodeIds: ReadonlyArray<string>, onStderrLine: ((line: string, pid: number) => void) | undefined): void {
+    this.nodeIds = nodeIds
+    this.onStderrLine = onStderrLine
+    this.tail.length = 0
+  }
+
+  /**
+   * Whether the worker's process and channels keep this process's event loop
+   * alive: an idle pooled worker does not (`false`), one running nodes does.
+   */
+  hold(held: boolean): void {
+    const handles = [this.child, this.child.stderr as Socket | null, this.requests as Socket, this.replies]
+    for (const h of handles) {
+      if (h === null) continue
+      if (held) h.ref()
+      else h.unref()
+    }
   }
 
   /** The last stderr lines, oldest first. */
@@ -260,7 +297,7 @@ export class Worker {
   private line(line: string): void {
     this.tail.push(line)
     if (this.tail.length > this.options.stderrTailLines) this.tail.shift()
-    this.options.onStderrLine?.(line, this.pid)
+    this.onStderrLine?.(line, this.pid)
   }
 
   private protocolViolation(detail: string): void {
@@ -290,7 +327,7 @@ export class Worker {
       const crashed = () =>
         new WorkerCrashed({
           pid: this.pid,
-          nodeIds: [...this.options.nodeIds],
+          nodeIds: [...this.nodeIds],
           exitCode: code,
           signal,
           stderrTail: this.stderrTail(),
@@ -360,7 +397,7 @@ export class Worker {
   private crashedNow(during: string): WorkerCrashed {
     return new WorkerCrashed({
       pid: this.pid,
-      nodeIds: [...this.options.nodeIds],
+      nodeIds: [...this.nodeIds],
       exitCode: this.exit?.code ?? null,
       signal: this.exit?.signal ?? null,
       stderrTail: this.stderrTail(),
