@@ -8,13 +8,15 @@
 // Every IPC figure is measured twice: all processes pinned to CPU 0 (`taskset -c 0` on the case process, which its Python
 // children inherit), and unpinned. Waking a process on the other CPU of these 2-vCPU VMs costs tens of microseconds and
 // swings with the host, so ratios are only taken within one mode.
-// Usage: node bench/ipc/run.mjs [--quick] [--mode pinned|unpinned|both]   (after `npm run build`)
+// The warm pool (`pool` option) is measured beside a cold start, both in one process, and 50 concurrent short runs with a
+// pool of 2 beside the same without a pool (informational, no targets).
+// Usage: node bench/ipc/run.mjs [--quick] [--mode pinned|unpinned|both] [--only pool]   (after `npm run build`)
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { fmt, pair as alternate } from "../stats.mjs"
+import { fmt, median, pair as alternate } from "../stats.mjs"
 import { python } from "./cases/common.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -22,16 +24,18 @@ const here = dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes("--quick")
 const modeArg = process.argv.includes("--mode") ? process.argv[process.argv.indexOf("--mode") + 1] : "both"
 const modes = modeArg === "both" ? ["pinned", "unpinned"] : [modeArg]
+const onlyPool = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "pool"
 const runs = quick ? 2 : 5
 const pair = (a, b) => alternate(runs, a, b)
 const env = { ...process.env, PYTHON_BIN: process.env.PYTHON_BIN ?? python }
 
-const runJson = (pinned, script, args) => {
+const runCase = (pinned, script, args) => {
   const cmd = pinned ? "taskset" : process.execPath
   const argv = [...(pinned ? ["-c", "0", process.execPath] : []), join(here, "cases", script), ...args.map(String)]
   const out = execFileSync(cmd, argv, { cwd: here, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 })
-  return JSON.parse(out.trim().split("\n").at(-1)).ns
+  return JSON.parse(out.trim().split("\n").at(-1))
 }
+const runJson = (pinned, script, args) => runCase(pinned, script, args).ns
 const results = []
 const row = (mode, name, ours, anchorName, anchor, ratio, target, ok) => {
   results.push({ mode, name, ours, anchorName, anchor, ratio, target, ok })
@@ -50,6 +54,15 @@ try {
     const pinned = mode === "pinned"
     const ours = (...args) => () => runJson(pinned, "ours.mjs", args)
     const anchor = (...args) => () => runJson(pinned, "anchors.mjs", args)
+
+    // Warm pool: a short run on a pooled worker beside a cold start, both measured in each of `runs` processes
+    const shorts = Array.from({ length: runs }, () => runCase(pinned, "ours.mjs", ["short", quick ? 10 : 30]))
+    const [warmRun, coldRun] = [median(shorts.map((r) => r.ns)), median(shorts.map((r) => r.cold))]
+    row(mode, "short run, warm pool of 1", warmRun, "cold", coldRun, `${(coldRun / warmRun).toFixed(1)}x faster`, "(no target)", undefined)
+    // 50 concurrent short runs on one transport: a pool of 2 (runs wait for its workers) vs a fresh worker each
+    const [burstPool, burstFresh] = pair(ours("burst", 50, 2), ours("burst", 50, 0))
+    row(mode, "50 concurrent short runs, pool 2", burstPool, "no pool", burstFresh, `${(burstFresh / burstPool).toFixed(1)}x faster`, "(no target)", undefined)
+    if (onlyPool) continue
 
     // 1. tiny item round trip: vs the raw echo (<= 1.3x) and vs pythonia (>= 3x faster)
     const tinyReps = quick ? 5_000 : 20_000

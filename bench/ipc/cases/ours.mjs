@@ -2,9 +2,12 @@
 //   rt <bytes> <reps>        round trips of one item through a PassThrough node (one stage call, one `process` request each)
 //   cold <reps> <pickle>     spawn a worker and load a shipped instance until it is initialized
 //   chain <n>                n ints through a fused 2-node chain with the executor's batching (start-up included)
+//   short <reps>             one short run (executePipelineWithInput, one manifest node, one item) with a cold start and
+//                            with a warm pool (pool: { size: 1 }), alternated in this one process; reports both medians
+//   burst <n> <size>         n concurrent short runs on one transport, with a pool of `size` (0: no pool); the wall time
 import { readFileSync } from "node:fs"
 import { Effect } from "effect"
-import { Executor, NodeRef, Tensor } from "@remotemedia/core"
+import { executePipelineWithInput, Executor, NodeRef, Tensor } from "@remotemedia/core"
 import { IpcTransport } from "@remotemedia/transport-ipc"
 import { median, now, python, report, since } from "./common.mjs"
 
@@ -59,4 +62,34 @@ if (mode === "rt") {
   const total = since(t0)
   if (out.length !== n || out[n - 1] !== n) throw new Error("wrong outputs")
   report({ ns: total / n })
+} else if (mode === "short") {
+  const reps = Number(a)
+  const cold = await IpcTransport.create({ python })
+  const warm = await IpcTransport.create({ python, pool: { size: 1 } })
+  const once = async (transport) => {
+    const t0 = now()
+    const [out] = await executePipelineWithInput([NodeRef.manifestNode("p", "PassThrough")], ["x"], { transport })
+    const t = since(t0)
+    if (out !== "x") throw new Error(`wrong output ${String(out)}`)
+    return t
+  }
+  await once(cold) // the first run of each pays the one-time costs in this process; the pool's worker starts here
+  await once(warm)
+  const colds = []
+  const warms = []
+  for (let i = 0; i < reps; i++) {
+    colds.push(await once(cold))
+    warms.push(await once(warm))
+  }
+  report({ ns: median(warms), cold: median(colds) })
+} else if (mode === "burst") {
+  const n = Number(a)
+  const size = Number(b)
+  const transport = await IpcTransport.create({ python, ...(size > 0 ? { pool: { size } } : {}) })
+  const node = [NodeRef.manifestNode("p", "PassThrough")]
+  const t0 = now()
+  const outs = await Promise.all(Array.from({ length: n }, (_, i) => executePipelineWithInput(node, [i], { transport })))
+  const total = since(t0)
+  if (outs.some((out, i) => out[0] !== i)) throw new Error("wrong outputs")
+  report({ ns: total })
 } else throw new Error(`unknown mode ${mode}`)

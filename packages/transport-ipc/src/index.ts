@@ -11,5 +11,5 @@ export * as IpcError from "./IpcError.js"
 export * as IpcTransport from "./IpcTransport.js"
 
 export { CleanupTimeout, ItemTimeout, ProtocolError, WorkerCrashed, WorkerStartError } from "./IpcError.js"
-export { create, type IpcOptions, layer, layerConfig, make, type WorkerInfo } from "./IpcTransport.js"
+export { create, type IpcOptions, layer, layerConfig, make, type PoolOptions, type WorkerInfo } from "./IpcTransport.js"
 export { PickledObject } from "./PickledObject.js"
