@@ -833,3 +833,179 @@ class TestLoop:
 
         assert rh.process_batch.__self__ is rh.default_host  # type: ignore[attr-defined]
         assert rh.initialize.__self__ is rh.default_host  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------
+# Deferred calls: coroutines for the caller's own event loop
+# ---------------------------------------------------------------------------
+
+
+class Sleeper(Node):
+    """``async def process``; counts coroutines in flight (shared by instances of one test)."""
+
+    def __init__(self, gauge: dict[str, int], delay: float = 0.05) -> None:
+        super().__init__()
+        self.gauge = gauge
+        self.delay = delay
+
+    async def _hold(self) -> None:
+        self.gauge["now"] += 1
+        self.gauge["most"] = max(self.gauge["most"], self.gauge["now"])
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.gauge["now"] -= 1
+
+    async def initialize(self) -> None:
+        await self._hold()
+
+    async def process(self, data: Any) -> Any:
+        await self._hold()
+        return data
+
+    async def cleanup(self) -> None:
+        await self._hold()
+
+
+def _gauge() -> dict[str, int]:
+    return {"now": 0, "most": 0}
+
+
+def _is_coroutine(value: Any) -> bool:
+    return asyncio.iscoroutine(value)
+
+
+class TestDeferred:
+    def test_sync_work_comes_back_as_the_result_without_a_loop(self, host: RuntimeHost) -> None:
+        node = Returns(lambda x: x * 2)
+        assert host.initialize_deferred(node) is None
+        assert host.process_batch_deferred(node, [1, 2]) == ([2, 4], None)
+        outputs, error, times = host.process_batch_timed_deferred(node, [3])  # type: ignore[misc]
+        assert (outputs, error, len(times)) == ([6], None, 1)
+        cursor = host.start_source(fx.FixtureRangeSource(count=2))
+        assert host.next_chunk_deferred(cursor, 64, PATIENT) == ([0, 1], True, None)
+        assert host.close_source_deferred(cursor) is None
+        assert host.cleanup_deferred(node) is None
+        assert host.loop is None, "the host made no loop of its own"
+
+    def test_async_work_comes_back_as_a_coroutine_with_the_same_result(
+        self, host: RuntimeHost
+    ) -> None:
+        node = Sleeper(_gauge(), delay=0)
+        for pending, expected in [
+            (host.initialize_deferred(node), None),
+            (host.process_batch_deferred(node, [1, 2], 5), ([1, 2], None)),
+            (host.cleanup_deferred(node), None),
+        ]:
+            assert _is_coroutine(pending)
+            assert asyncio.run(pending) == expected  # type: ignore[arg-type]
+        timed = host.process_batch_timed_deferred(node, [1, 2])
+        assert _is_coroutine(timed)
+        outputs, error, times = asyncio.run(timed)  # type: ignore[arg-type]
+        assert (outputs, error, len(times)) == ([1, 2], None, 2)
+        assert host.loop is None
+
+    def test_a_batch_switching_to_async_keeps_order_and_indexes_failures(
+        self, host: RuntimeHost
+    ) -> None:
+        def fn(x: int) -> Any:
+            if x == 3:
+                raise ValueError("three")
+            return _coro(x) if x % 2 else x
+
+        pending = host.process_batch_deferred(Returns(fn), [0, 1, 2, 3, 4], 10)
+        assert _is_coroutine(pending)
+        outputs, error = asyncio.run(pending)  # type: ignore[arg-type]
+        assert outputs == [0, 1, 2]
+        assert error is not None and error["type"] == "ValueError" and error["index"] == 13
+
+    def test_a_cancelled_async_batch_stops_between_items(self, host: RuntimeHost) -> None:
+        flag = threading.Event()
+        node = CancelsAt(flag, at=1, asynchronous=True)
+        pending = host.process_batch_deferred(node, [0, 1, 2, 3], 0, flag)
+        outputs, error = asyncio.run(pending)  # type: ignore[arg-type]
+        assert outputs == [0, 10] and is_cancelled(error) and error is not None
+        assert error["index"] == 2 and node.seen == [0, 1]
+
+    def test_async_sources_come_back_as_coroutines(self, host: RuntimeHost) -> None:
+        async def make() -> AsyncIterator[int]:
+            return _agen(2)
+
+        async def chunks() -> list[Any]:
+            got = []
+            for source in (fx.FixtureAsyncRangeSource(count=3, start=7), ValueSource(make())):
+                cursor = host.start_source(source)
+                while True:
+                    pending = host.next_chunk_deferred(cursor, 2, PATIENT)
+                    assert _is_coroutine(pending)
+                    items, done, error = await pending  # type: ignore[misc]
+                    got.append((items, done, error))
+                    if done:
+                        break
+            return got
+
+        assert asyncio.run(chunks()) == [
+            ([7, 8], False, None),
+            ([9], True, None),
+            ([0, 1], False, None),
+            ([], True, None),
+        ]
+
+    def test_closing_an_async_source_is_a_coroutine_that_runs_its_finally(
+        self, host: RuntimeHost
+    ) -> None:
+        flag = threading.Event()
+        node = CancelsSource(flag, at=100, asynchronous=True)
+        cursor = host.start_source(node)
+
+        async def run() -> Any:
+            first = await host.next_chunk_deferred(cursor, 2, PATIENT)  # type: ignore[misc]
+            closing = host.close_source_deferred(cursor)
+            assert _is_coroutine(closing)
+            return first, await closing  # type: ignore[misc]
+
+        assert asyncio.run(run()) == (([0, 1], False, None), None)
+        assert node.closed
+
+    def test_async_source_failure_is_a_record(self, host: RuntimeHost) -> None:
+        async def failing() -> AsyncIterator[int]:
+            yield 1
+            raise RuntimeError("dry")
+
+        async def run() -> Any:
+            cursor = host.start_source(ValueSource(failing()))
+            return await host.next_chunk_deferred(cursor, 64, PATIENT)  # type: ignore[misc]
+
+        items, done, error = asyncio.run(run())
+        assert items == [1] and done
+        assert error is not None and error["type"] == "RuntimeError" and error["index"] == 1
+
+    def test_many_calls_overlap_on_a_loop_run_by_another_thread(self, host: RuntimeHost) -> None:
+        """As the bridge runs them: one thread starts each call, a loop thread awaits them."""
+        gauge = _gauge()
+        nodes = [Sleeper(gauge) for _ in range(100)]
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        try:
+            t0 = time.perf_counter()
+            futures = [
+                asyncio.run_coroutine_threadsafe(host.process_batch_deferred(n, [i]), loop)  # type: ignore[arg-type]
+                for i, n in enumerate(nodes)
+            ]
+            results = [f.result(timeout=10) for f in futures]
+            elapsed = time.perf_counter() - t0
+            lifecycle = [
+                asyncio.run_coroutine_threadsafe(call(n), loop)  # type: ignore[arg-type]
+                for n in nodes[:20]
+                for call in (host.initialize_deferred, host.cleanup_deferred)
+            ]
+            assert [f.result(timeout=10) for f in lifecycle] == [None] * 40
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+            loop.close()
+        assert results == [([i], None) for i in range(100)]
+        assert gauge["most"] > 10, "coroutines of different nodes were in flight together"
+        assert elapsed < 2.5, f"100 x 50 ms took {elapsed:.2f} s"
+        assert host.loop is None
