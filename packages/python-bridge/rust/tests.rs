@@ -540,3 +540,65 @@ fn venv_problems_are_reported_before_anything_starts() {
     python(); // a good venv still starts
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn awaitable_results_are_awaited_together_on_the_event_loop_thread() {
+    python();
+    runtime::run_blocking(|py| {
+        ops::exec(
+            py,
+            "import asyncio, threading\n\
+             async def _rm_where(x):\n    await asyncio.sleep(0.05)\n    return (x, threading.current_thread().name)\n\
+             async def _rm_fails():\n    raise KeyError('gone')\n",
+            None,
+        )
+    })
+    .unwrap()
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t0 = std::time::Instant::now();
+    for i in 0..50_i64 {
+        let tx = tx.clone();
+        runtime::run_blocking(move |py| {
+            let coroutine = ops::eval(py, &format!("_rm_where({i})"), None).unwrap();
+            assert!(ops::is_awaitable(&coroutine));
+            ops::await_on_loop(py, &coroutine, move |_py, result| {
+                let _ = tx.send(result.and_then(|v| {
+                    v.extract::<(i64, String)>()
+                        .map_err(|e| BridgeError::conversion(e.to_string()))
+                }));
+            });
+        })
+        .unwrap();
+    }
+    let mut got: Vec<(i64, String)> = (0..50).map(|_| rx.recv().unwrap().unwrap()).collect();
+    let elapsed = t0.elapsed();
+    got.sort();
+    assert_eq!(got[0], (0, "remotemedia-asyncio".into()));
+    assert!(
+        got.iter()
+            .all(|(_, thread)| thread == "remotemedia-asyncio")
+    );
+    assert_eq!(got.len(), 50);
+    assert!(
+        elapsed < std::time::Duration::from_millis(1500),
+        "50 x 50 ms took {elapsed:?}: not overlapped"
+    );
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    runtime::run_blocking(move |py| {
+        assert!(!ops::is_awaitable(&ops::eval(py, "(1, 2)", None).unwrap()));
+        let coroutine = ops::eval(py, "_rm_fails()", None).unwrap();
+        ops::await_on_loop(py, &coroutine, move |_py, result| {
+            let _ = tx.send(result.map(|_| ()));
+        });
+    })
+    .unwrap();
+    match rx.recv().unwrap() {
+        Err(BridgeError::Python(e)) => {
+            assert_eq!(e.py_type, "KeyError");
+            assert!(e.traceback.contains("_rm_fails"), "{}", e.traceback);
+        }
+        other => panic!("expected a Python error, got {:?}", other.map(|_| ())),
+    }
+}
