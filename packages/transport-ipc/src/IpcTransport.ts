@@ -115,8 +115,8 @@ export interface IpcOptions {
  *   up (the worker forgets a node's slot at its cleanup, so a later run
  *   cannot reach it or its state). A worker that failed — crashed, broke the
  *   protocol, overran `itemTimeoutMs`, was killed, a cleanup that failed or
- *   timed out, a load left unanswered — is shut down, never reused. A Python
- *   exception in `process` is not a failure of the worker.
+ *   timed out — is shut down, never reused. A Python exception in `process`
+ *   is not a failure of the worker.
  * - The interpreter is not restarted between runs: modules it imported (and
  *   module-level state, caches, globals, threads they started) persist from
  *   one run to the next in a pooled worker.
@@ -132,7 +132,7 @@ export interface IpcOptions {
 export interface PoolOptions {
   /** Most pooled workers at a time (idle ones kept warm up to this number). */
   readonly size: number
-  /** How long a run waits for a pooled worker when all `size` are busy, before starting an extra one (ms). Default 1 000. */
+  /** How long a run waits for a pooled worker when all `size` are busy, before starting an extra one (ms, at most 2^31 - 1). Default 1 000. */
   readonly maxWaitMs?: number | undefined
 }
 
@@ -174,7 +174,7 @@ const OptionsSchema = Schema.Struct({
   workerCommand: Schema.optional(Schema.Array(Schema.String)),
   pool: Schema.optional(Schema.Struct({
     size: Schema.Int.check(Schema.isGreaterThan(0)),
-    maxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1)))
+    maxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1), Schema.isLessThanOrEqualTo(2_147_483_647)))
   }))
 })
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Executor, NodeCleanupError, NodeProcessError, type NodeRef, TransportUnavailable } from "@remotemedia/core"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { ItemTimeout, WorkerCrashed } from "../src/IpcError.js"
 import * as IpcTransport from "../src/IpcTransport.js"
 import { alive, base, eventually, fixture, fixturesDir, python, serialized } from "./helpers.js"
@@ -132,7 +132,7 @@ describe("IpcTransport: warm worker pool", () => {
 
   it.live("invalid pool options fail with TransportUnavailable naming the field", () =>
     Effect.gen(function*() {
-      for (const pool of [{ size: 0 }, { size: 1.5 }, { size: 2, maxWaitMs: -1 }]) {
+      for (const pool of [{ size: 0 }, { size: 1.5 }, { size: 2, maxWaitMs: -1 }, { size: 2, maxWaitMs: 2 ** 31 }]) {
         const error = yield* Effect.flip(Layer.build(IpcTransport.layer({ ...base, pool })).pipe(Effect.scoped))
         assert.instanceOf(error, TransportUnavailable)
         assert.match(error.message, /invalid options.*pool/s)
@@ -158,6 +158,25 @@ describe("IpcTransport: warm worker pool", () => {
 })
 
 describe("IpcTransport: warm worker pool lifecycle log", () => {
+  it.live("a run stopped mid-batch gives its worker back once the cancelled batch answered; the next run reuses it", () =>
+    Effect.gen(function*() {
+      const log = join(mkdtempSync(join(tmpdir(), "transport-ipc-pool-")), "life.log")
+      const { workers, layer } = pooled({ size: 1 })
+      const slow = fixture("slow", "SlowLog", { path: log, delay: 0.2 })
+      const [first, second] = yield* Effect.gen(function*() {
+        const first = yield* Executor.streamPipeline([slow], Stream.fromIterable([1, 2, 3, 4, 5, 6, 7, 8])).pipe(
+          Stream.take(1),
+          Stream.runCollect
+        )
+        return [first, yield* run([slow], [9])] as const
+      }).pipe(Effect.provide(layer))
+      assert.deepStrictEqual([first, second], [[1], [9]])
+      assert.deepStrictEqual(workers.map((w) => w.reused), [false, true])
+      const events = readFileSync(log, "utf8").trim().split("\n").map((l) => l.split(" ")[1])
+      assert.strictEqual(events.filter((e) => e === "cleanup").length, 2)
+      assert.isBelow(events.filter((e) => e?.startsWith("process-")).length, 8)
+    }))
+
   it.live("each run initializes and cleans up its own node once, in the same pooled process", () =>
     Effect.gen(function*() {
       const log = join(mkdtempSync(join(tmpdir(), "transport-ipc-pool-")), "life.log")

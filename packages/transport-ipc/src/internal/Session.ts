@@ -5,7 +5,7 @@
  * re-shipped and re-initialized, and the interrupted request sent again.
  * It takes its worker from the transport's {@link WorkerPool} and gives it
  * back at the end, saying whether it is clean: every node it loaded was
- * cleaned up, with no failed cleanup and no load left unanswered.
+ * cleaned up, and no cleanup failed.
  *
  * @since 0.1.0
  */
@@ -60,7 +60,7 @@ export class Session {
   private readonly nodes: Array<LoadedNode> = []
   /** Nodes loaded in the current worker and not yet cleaned up. */
   private held = 0
-  /** False once a load was left unanswered or a cleanup failed: the worker is not reused. */
+  /** False once a cleanup failed or a restart could not reload the nodes: the worker is not reused. */
   private clean = true
 
   private constructor(
@@ -108,7 +108,7 @@ export class Session {
       this.nodes.push(node)
       this.held++
       return Effect.succeed(node)
-    }).pipe(Effect.onInterrupt(() => Effect.sync(() => (this.clean = false))))
+    })
   }
 
   /**

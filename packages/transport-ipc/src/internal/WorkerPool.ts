@@ -6,7 +6,7 @@
  * `size` exist, else waits up to `maxWaitMs` for one to come back and then
  * starts an extra worker that is shut down after its run. A worker goes back
  * to the pool only when its session says it is clean (every node it held was
- * loaded and cleaned up without a failure) and it is alive with nothing in
+ * cleaned up, no cleanup failed) and it is alive with nothing in
  * flight; any other is shut down (killed if it does not answer in time). Idle
  * workers do not keep the event loop alive; `close` shuts them all down.
  *
@@ -105,6 +105,7 @@ export class WorkerPool {
       this.closed = true
       const idle = this.idle.splice(0)
       this.live -= idle.length
+      for (const worker of idle) worker.hold(true) // the shutdown is awaited
       for (const waiter of this.waiters.splice(0)) waiter("start")
       return Effect.forEach(idle, (w) => w.shutdown(this.shutdownMs), { concurrency: "unbounded", discard: true })
     })
