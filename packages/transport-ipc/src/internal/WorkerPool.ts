@@ -106,7 +106,10 @@ export class WorkerPool {
       const idle = this.idle.splice(0)
       this.live -= idle.length
       for (const worker of idle) worker.hold(true) // the shutdown is awaited
-      for (const waiter of this.waiters.splice(0)) waiter("start")
+      for (const waiter of this.waiters.splice(0)) {
+        this.live++
+        waiter("start")
+      }
       return Effect.forEach(idle, (w) => w.shutdown(this.shutdownMs), { concurrency: "unbounded", discard: true })
     })
   }
