@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { type Cause, Context, Effect, Layer, Option, Pull, Queue, type Scope, Stream } from "effect"
+import { type Cause, Effect, Option, Pull, Queue, type Scope, Stream } from "effect"
 import { BatchSizer } from "./internal/batchSizer.js"
 import { keepAlive } from "./internal/keepAlive.js"
 import { Collector, type PipelineMetrics } from "./Metrics.js"
@@ -118,7 +118,7 @@ const transportOption = (
   )
 }
 
-/** The transport: one provided by the caller's context, else the selected package's layer. */
+/** The transport: one provided by the caller's context or option, else the selected package's (built once per process). */
 const acquireTransport = (options: ExecuteOptions) =>
   Effect.gen(function*() {
     const provided = yield* Effect.serviceOption(Transport)
@@ -126,9 +126,7 @@ const acquireTransport = (options: ExecuteOptions) =>
     const option = yield* transportOption(options.transport)
     if (typeof option === "object") return option
     const selection = yield* TransportSelection.select({ ...options, transport: option })
-    const layer = yield* TransportSelection.load(selection)
-    const context = yield* Layer.build(layer)
-    return Context.get(context, Transport)
+    return yield* TransportSelection.acquire(selection)
   })
 
 const loadStages = (pipeline: Pipeline, options: ExecuteOptions, report: (e: NodeCleanupError) => void) =>

@@ -8,9 +8,9 @@
  */
 import { readFile } from "node:fs/promises"
 import { resolve as resolvePath } from "node:path"
-import { Effect, type Layer } from "effect"
+import { Context, Effect, Layer, Scope } from "effect"
 import { TransportUnavailable } from "./PipelineError.js"
-import type { Transport } from "./Transport.js"
+import { Transport } from "./Transport.js"
 
 /**
  * The transports this project ships, by name, and their packages.
@@ -153,7 +153,9 @@ export interface TransportModule {
  * @category selection
  * @since 0.1.0
  */
-export const load = (selection: TransportSelection): Effect.Effect<Layer.Layer<Transport, TransportUnavailable>, TransportUnavailable> =>
+export const load = (
+  selection: TransportSelection
+): Effect.Effect<Layer.Layer<Transport, TransportUnavailable>, TransportUnavailable> =>
   Effect.tryPromise({
     try: () => import(selection.packageName) as Promise<Partial<TransportModule>>,
     catch: (e) => {
@@ -180,3 +182,41 @@ export const load = (selection: TransportSelection): Effect.Effect<Layer.Layer<T
         )
     )
   )
+
+/** Transports built for selections, by package and options, for the life of the process. */
+const built = new Map<string, Promise<Transport["Service"]>>()
+const processScope = Scope.makeUnsafe()
+
+/**
+ * The transport a selection names, built once per process and shared by
+ * every run that selects the same package with the same options: a started
+ * interpreter or a warm worker pool then serves them all, instead of each
+ * run building (and tearing down) its own. What it holds lives until the
+ * process exits (transports keep no idle handle that would keep it alive). A
+ * build that fails is not kept: the next run tries again.
+ *
+ * @category selection
+ * @since 0.1.0
+ */
+export const acquire = (selection: TransportSelection): Effect.Effect<Transport["Service"], TransportUnavailable> =>
+  Effect.suspend(() => {
+    const key = `${selection.packageName}\u0000${JSON.stringify(selection.options ?? null)}`
+    let service = built.get(key)
+    if (service === undefined) {
+      service = Effect.runPromise(
+        Effect.flatMap(load(selection), (layer) => Layer.buildWithScope(layer, processScope)).pipe(
+          Effect.map((context) => Context.get(context, Transport))
+        )
+      )
+      built.set(key, service)
+      service.catch(() => built.delete(key))
+    }
+    const pending = service
+    return Effect.tryPromise({
+      try: () => pending,
+      catch: (e) =>
+        e instanceof TransportUnavailable
+          ? e
+          : new TransportUnavailable({ transport: selection.name, packageName: selection.packageName, detail: String(e) })
+    })
+  })

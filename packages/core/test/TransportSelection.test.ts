@@ -1,10 +1,11 @@
-// Transport selection precedence (option > env > config file > default) and loading of uninstalled transport packages.
+// Transport selection precedence (option > env > config file > default), loading of uninstalled transport packages, one build per process.
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { TransportSelection, TransportUnavailable } from "../src/index.js"
+import { fileURLToPath } from "node:url"
+import { Executor, NodeRef, TransportSelection, TransportUnavailable } from "../src/index.js"
 
 const created: Array<string> = []
 afterAll(() => {
@@ -220,5 +221,36 @@ describe("TransportSelection.load", () => {
       assert.strictEqual(err.packageName, "@remotemedia/transport-does-not-exist")
       assert.include(err.detail, "not installed")
       assert.include(err.message, "npm install @remotemedia/transport-does-not-exist")
+    }))
+})
+
+describe("TransportSelection.acquire", () => {
+  const fixture = fileURLToPath(new URL("./fixtures/counting-transport.mjs", import.meta.url))
+  const builds = () => (globalThis as { countingTransportBuilds?: number }).countingTransportBuilds ?? 0
+
+  it.effect("builds a selected transport once per process: later runs selecting it share it", () =>
+    Effect.gen(function*() {
+      const before = builds()
+      const node = NodeRef.manifestNode("m", "PassThroughNode")
+      assert.deepStrictEqual(yield* Executor.executePipelineWithInput([node], ["a"], { transport: fixture }), ["a!"])
+      assert.deepStrictEqual(yield* Executor.executePipelineWithInput([node], ["b"], { transport: fixture }), ["b!"])
+      const selection = yield* TransportSelection.select({ transport: fixture })
+      const [one, two] = yield* Effect.all([TransportSelection.acquire(selection), TransportSelection.acquire(selection)])
+      assert.strictEqual(one, two)
+      assert.strictEqual(builds() - before, 1)
+    }))
+
+  it.effect("a build that failed is not kept: the next run tries again", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "acquire-"))
+      created.push(dir)
+      const config = join(dir, "remotemedia.config.json")
+      writeFileSync(config, JSON.stringify({ transport: fixture, transportOptions: { fail: true } }))
+      const before = builds()
+      const selection = yield* TransportSelection.select({ configFile: config })
+      const first = yield* Effect.exit(TransportSelection.acquire(selection))
+      const second = yield* Effect.exit(TransportSelection.acquire(selection))
+      assert.isTrue(Exit.isFailure(first) && Exit.isFailure(second))
+      assert.strictEqual(builds() - before, 2)
     }))
 })
