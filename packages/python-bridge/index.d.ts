@@ -45,9 +45,11 @@ export declare function bufferAddress(view: ArrayBufferView): number
 
 /**
  * `target(*args, **kwargs)` or `target.method(*args, **kwargs)`; an
- * awaitable result (a coroutine) is awaited on the bridge's event loop.
+ * awaitable result (a coroutine) is awaited on the bridge's event loop. With
+ * `on` (a PyObject), the call runs on that object's Python thread, where all
+ * calls made on its behalf run in order; otherwise on the main one.
  */
-export declare function call(target: unknown, method: string | null | undefined, args: ReadonlyArray<unknown>, kwargs: Record<string, unknown> | null | undefined, want: number): Promise<unknown>
+export declare function call(target: unknown, method: string | null | undefined, args: ReadonlyArray<unknown>, kwargs: Record<string, unknown> | null | undefined, want: number, on?: unknown): Promise<unknown>
 
 /** Evaluates an expression (with extra names) in `__main__`. */
 export declare function evaluate(source: string, locals: Record<string, unknown> | null | undefined, want: number): Promise<unknown>
@@ -70,8 +72,11 @@ export declare function importModule(name: string): Promise<unknown>
  */
 export declare function init(registry: { objectPrototype: object; PyObject: Function; refKey: symbol; Tensor: Function; Audio: Function; VideoFrame: Function }, isMainThread: boolean): void
 
-/** Starts Python (once per process) and reports what runs. */
-export declare function start(venv: string | undefined | null, paths: Array<string>): StartInfo
+/**
+ * Starts Python (once per process) and reports what runs; `threads` (how
+ * many Python threads serve calls) counts only when this call boots it.
+ */
+export declare function start(venv: string | undefined | null, paths: Array<string>, threads?: number | undefined | null): StartInfo
 
 /** What `start` reports about the interpreter. */
 export interface StartInfo {
@@ -89,6 +94,8 @@ export interface StartInfo {
   venv?: string
   /** The venv's site-packages, if any. */
   sitePackages?: string
+  /** How many Python threads serve calls. */
+  threads: number
 }
 
 /** The JS value of a Python object (RuntimeData). */

@@ -43,8 +43,9 @@ that finishes the call (:data:`Deferred`), instead of driving a loop itself.
 The caller runs those coroutines on its own event loop, many at once: the
 in-process transport's Python bridge awaits them on its one event-loop thread,
 so async nodes of concurrent pipelines overlap while the bridge's Python
-thread serves the next call. There a node's sync code runs on the bridge's
-Python thread and its coroutines on the event-loop thread. Calls of one node
+threads serve the next calls. There a node's sync code runs on the Python
+thread the bridge keeps for that node and its coroutines on the event-loop
+thread. Calls of one node
 must still come one after the other (the caller awaits each result first).
 """
 

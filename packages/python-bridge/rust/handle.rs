@@ -8,7 +8,7 @@
 
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use pyo3::prelude::*;
 
@@ -47,6 +47,7 @@ impl<T: Send + 'static> Drop for PythonBound<T> {
 struct HandleInner {
     object: PythonBound<Py<PyAny>>,
     type_name: String,
+    lane: OnceLock<runtime::Lane>,
 }
 
 /// A shared, thread-safe reference to a live Python object. Cloning shares
@@ -60,6 +61,7 @@ impl PyHandle {
         PyHandle(Arc::new(HandleInner {
             type_name: type_name(object),
             object: PythonBound::new(object.clone().unbind()),
+            lane: OnceLock::new(),
         }))
     }
 
@@ -71,6 +73,12 @@ impl PyHandle {
     /// `module.qualname` of the object's type, e.g. `numpy.ndarray`.
     pub fn type_name(&self) -> &str {
         &self.0.type_name
+    }
+
+    /// The Python thread for calls made on behalf of this handle's object
+    /// (the same one every time, assigned on first use).
+    pub fn lane(&self) -> usize {
+        self.0.lane.get_or_init(runtime::Lane::assign).index()
     }
 }
 

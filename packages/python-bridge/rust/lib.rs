@@ -1,8 +1,8 @@
 //! CPython embedded in the Node.js process.
 //!
-//! One interpreter per process runs on one dedicated thread
-//! ([`runtime`]); callers hand it jobs and get results back without ever
-//! holding the GIL. Values cross as [`value::Value`] and are converted on
+//! One interpreter per process runs on dedicated threads ([`runtime`]);
+//! callers hand them jobs and get results back without ever holding the
+//! GIL; awaitable results are awaited on one event loop ([`ops::await_on_loop`]). Values cross as [`value::Value`] and are converted on
 //! the Python thread ([`convert`]); tensor and audio memory is lent, not
 //! copied ([`buffer`], [`value::PyBufferLease`]). Python references that
 //! die elsewhere are released on the Python thread ([`handle`]). A caller

@@ -1,17 +1,22 @@
-//! The one interpreter of the process and the one thread that runs Python.
+//! The one interpreter of the process and the threads that run Python.
 //!
 //! [`start`] boots both, once, behind a `OnceLock`: promote libpython to the
 //! global symbol scope, start a named thread, initialize the interpreter on
 //! it (so it is Python's main thread), point `sys.path` at the venv and the
-//! extra paths, then serve jobs. The thread keeps one thread state for its
-//! whole life and releases the GIL only while it waits for the next job, so a
-//! hand-off costs a channel wake-up rather than a thread-state creation, and
-//! Python threads the user starts run while it is idle. Every other thread
-//! (the JS main thread, worker threads) only sends jobs; none takes the GIL.
+//! extra paths, then serve jobs; then start the extra lanes (more Python
+//! threads, [`StartOptions::threads`]). Each thread keeps one thread state for
+//! its whole life and releases the GIL only while it waits for the next job,
+//! so a hand-off costs a channel wake-up rather than a thread-state creation,
+//! and Python threads the user starts run while it is idle. Jobs go to lane 0
+//! (the main thread) unless the caller picks a lane ([`submit_on`]; a handle's
+//! [`Lane`] keeps one object's calls on one thread, in order). Every other
+//! thread (the JS main thread, worker threads) only sends jobs; none takes
+//! the GIL.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
@@ -36,7 +41,13 @@ pub struct StartOptions {
     pub venv: Option<PathBuf>,
     /// Directories to put in front of `sys.path`, in order.
     pub paths: Vec<PathBuf>,
+    /// How many Python threads serve calls (lanes), at boot only. Default:
+    /// the CPU count, at most [`MAX_THREADS`].
+    pub threads: Option<usize>,
 }
+
+/// The most Python threads [`StartOptions::threads`] gives by default.
+pub const MAX_THREADS: usize = 8;
 
 /// What the running interpreter is.
 #[derive(Debug, Clone)]
@@ -66,7 +77,10 @@ enum Job {
 }
 
 struct Runtime {
-    jobs: Sender<Job>,
+    /// One queue per lane; lane 0 is Python's main thread.
+    lanes: Vec<Sender<Job>>,
+    /// Live [`Lane`]s per lane, to place the next one on the least used.
+    assigned: Vec<AtomicUsize>,
     info: RuntimeInfo,
 }
 
@@ -113,13 +127,64 @@ pub fn on_python_thread() -> bool {
     ON_PYTHON_THREAD.with(Cell::get)
 }
 
-/// Queues `task` to run on the Python thread (FIFO with every other job).
+/// Queues `task` to run on the Python main thread (lane 0; FIFO with every
+/// other job there).
 pub fn submit(task: Task) -> Result<(), BridgeError> {
+    submit_on(0, task)
+}
+
+/// Queues `task` on lane `lane` (FIFO with that lane's other jobs; lane 0
+/// when there is no such lane).
+pub fn submit_on(lane: usize, task: Task) -> Result<(), BridgeError> {
     let runtime = running()?;
     runtime
-        .jobs
+        .lanes
+        .get(lane)
+        .unwrap_or(&runtime.lanes[0])
         .send(Job::Run(task))
         .map_err(|_| BridgeError::ThreadStopped)
+}
+
+/// How many Python threads serve jobs (0 before start).
+pub fn lanes() -> usize {
+    running().map_or(0, |r| r.lanes.len())
+}
+
+/// A lane held by one object's handle: its calls all go to that lane, so
+/// they run in order on one thread. Placed on the lane holding the fewest
+/// live `Lane`s; released when dropped.
+#[derive(Debug)]
+pub struct Lane(usize);
+
+impl Lane {
+    /// Takes the least used lane (lane 0 before start).
+    pub fn assign() -> Lane {
+        let Ok(runtime) = running() else {
+            return Lane(0);
+        };
+        let (index, count) = runtime
+            .assigned
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, n)| (n.load(Ordering::Relaxed), *i))
+            .expect("at least one lane");
+        // Relaxed: a count only balances placement; a race costs balance, not correctness.
+        count.fetch_add(1, Ordering::Relaxed);
+        Lane(index)
+    }
+
+    /// The lane's index, for [`submit_on`].
+    pub fn index(&self) -> usize {
+        self.0
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        if let Ok(runtime) = running() {
+            runtime.assigned[self.0].fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Runs `f` on the Python thread and waits for its result (inline when
@@ -147,7 +212,7 @@ where
 /// is gone (process exit) the value is leaked: freeing it would need the GIL.
 pub fn drop_on_python_thread(value: Box<dyn Send>) {
     let leftover = match RUNTIME.get() {
-        Some(Ok(runtime)) => match runtime.jobs.send(Job::Drop(value)) {
+        Some(Ok(runtime)) => match runtime.lanes[0].send(Job::Drop(value)) {
             Ok(()) => return,
             Err(mpsc::SendError(job)) => job,
         },
@@ -199,8 +264,29 @@ fn boot(options: &StartOptions) -> Result<Runtime, BridgeError> {
         .spawn(move || python_thread(config, venv, paths, libpython_name, ready_tx, jobs_rx))
         .map_err(|e| BridgeError::Initialize(format!("cannot spawn the Python thread: {e}")))?;
     let info = ready_rx.recv().map_err(|_| BridgeError::ThreadStopped)??;
+
+    // 4. The extra lanes, now that the interpreter exists.
+    let threads = options
+        .threads
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)))
+        .max(1);
+    let mut lanes = vec![jobs_tx];
+    for index in 1..threads {
+        let (tx, rx) = mpsc::channel();
+        thread::Builder::new()
+            .name(format!("{THREAD_NAME}-{index}"))
+            .stack_size(THREAD_STACK_BYTES)
+            .spawn(move || {
+                ON_PYTHON_THREAD.with(|c| c.set(true));
+                // A thread state made here and kept for the thread's life.
+                Python::attach(|py| serve(py, rx));
+            })
+            .map_err(|e| BridgeError::Initialize(format!("cannot spawn a Python thread: {e}")))?;
+        lanes.push(tx);
+    }
     Ok(Runtime {
-        jobs: jobs_tx,
+        assigned: lanes.iter().map(|_| AtomicUsize::new(0)).collect(),
+        lanes,
         info,
     })
 }

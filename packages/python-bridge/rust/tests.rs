@@ -22,6 +22,7 @@ fn python() -> RuntimeInfo {
     runtime::start(&StartOptions {
         venv: Some(venv()),
         paths: vec![],
+        threads: None,
     })
     .expect("python starts")
 }
@@ -64,6 +65,7 @@ fn starts_once_with_the_venv_and_runs_on_its_own_thread() {
     let again = runtime::start(&StartOptions {
         venv: Some(venv.clone()),
         paths: vec![],
+        threads: None,
     })
     .unwrap();
     assert_eq!(again.prefix, info.prefix);
@@ -71,6 +73,7 @@ fn starts_once_with_the_venv_and_runs_on_its_own_thread() {
     let other = runtime::start(&StartOptions {
         venv: Some(PathBuf::from("/")),
         paths: vec![],
+        threads: None,
     });
     assert!(
         matches!(other, Err(BridgeError::VenvConflict { .. })),
@@ -527,6 +530,7 @@ fn venv_problems_are_reported_before_anything_starts() {
     let err = super::runtime::start(&StartOptions {
         venv: Some(dir.clone()),
         paths: vec![],
+        threads: None,
     });
     // Either refused up front (no site-packages for this Python), or, when
     // another test booted first, refused as a different venv.
@@ -601,4 +605,34 @@ fn awaitable_results_are_awaited_together_on_the_event_loop_thread() {
         }
         other => panic!("expected a Python error, got {:?}", other.map(|_| ())),
     }
+}
+
+#[test]
+fn lanes_are_python_threads_and_handles_keep_theirs() {
+    python();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(runtime::lanes(), cpus.min(runtime::MAX_THREADS));
+    let mut idents = std::collections::HashSet::new();
+    for lane in 0..runtime::lanes() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        runtime::submit_on(
+            lane,
+            Box::new(move |py| {
+                let ident: u64 = py
+                    .import("threading")
+                    .and_then(|t| t.call_method0("get_ident"))
+                    .and_then(|i| i.extract())
+                    .unwrap();
+                let _ = tx.send((ident, runtime::on_python_thread()));
+            }),
+        )
+        .unwrap();
+        let (ident, on_python_thread) = rx.recv().unwrap();
+        assert!(on_python_thread);
+        idents.insert(ident);
+    }
+    assert_eq!(idents.len(), runtime::lanes(), "one thread per lane");
+    let handle = runtime::run_blocking(|py| PyHandle::new(&py.None().into_bound(py))).unwrap();
+    assert_eq!(handle.lane(), handle.lane(), "a handle keeps its lane");
+    assert!(handle.lane() < runtime::lanes());
 }

@@ -79,6 +79,13 @@ export interface StartOptions {
   readonly python?: string | undefined
   /** Directories to put in front of `sys.path`, in order. */
   readonly paths?: ReadonlyArray<string> | undefined
+  /**
+   * How many Python threads serve calls (counts only for the call that
+   * starts the interpreter). Default: the CPU count, at most 8. Calls run on
+   * the main one unless made on behalf of an object (`RuntimeHost.callJs`'s
+   * `on`), whose calls all run, in order, on one thread picked for it.
+   */
+  readonly threads?: number | undefined
 }
 
 /**
@@ -102,6 +109,8 @@ export interface StartInfo {
   readonly venv: string | undefined
   /** The venv's site-packages directory. */
   readonly sitePackages: string | undefined
+  /** How many Python threads serve calls. */
+  readonly threads: number
 }
 
 let registered = false
@@ -123,7 +132,8 @@ const toInfo = (info: NativeStartInfo): StartInfo => ({
   basePrefix: info.basePrefix,
   libpython: info.libpython,
   venv: info.venv,
-  sitePackages: info.sitePackages
+  sitePackages: info.sitePackages,
+  threads: info.threads
 })
 
 /**
@@ -202,7 +212,7 @@ export const start = (options: StartOptions = {}): Python => {
   const paths = (options.paths ?? []).map((p) => resolve(p))
   let info: NativeStartInfo
   try {
-    info = native.start(search.venv, paths) // requireVenv: a found environment has one
+    info = native.start(search.venv, paths, options.threads) // requireVenv: a found environment has one
   } catch (error) {
     throw fromNative(error, { tried: search.tried })
   }

@@ -8,7 +8,8 @@
  */
 import type * as Core from "@remotemedia/core"
 import type { Python } from "./Interpreter.js"
-import type { PyObject } from "./PyObject.js"
+import { native, Want } from "./internal/native.js"
+import { bridged, type PyObject } from "./PyObject.js"
 
 /**
  * A node's exception as `runtime_host` describes it: core's record shape
@@ -39,9 +40,11 @@ export const runtimeHost = (python: Python): Promise<PyObject> => {
 
 /**
  * `host.<method>(*args)` converted to JS; the caller names the shape `runtime_host` documents.
+ * With `on` (the node the call works for), it runs on that node's Python thread, where every
+ * call made on the node's behalf runs in order; otherwise on the main Python thread.
  *
  * @category calls
  * @since 0.1.0
  */
-export const callJs = <A>(host: PyObject, method: string, args: ReadonlyArray<unknown>): Promise<A> =>
-  host.callMethodJs(method, args) as Promise<unknown> as Promise<A>
+export const callJs = <A>(host: PyObject, method: string, args: ReadonlyArray<unknown>, on?: PyObject): Promise<A> =>
+  bridged(() => native.call(host, method, args, undefined, Want.Value, on), host.typeName)

@@ -8,7 +8,9 @@
  * that meets async code (a coroutine `process`, `initialize` or `cleanup`, an
  * async generator source) returns a coroutine, which the bridge awaits on its
  * one event-loop thread, so async nodes of concurrent pipelines overlap while
- * the Python thread serves other calls. A node's own exceptions come back as records and
+ * the Python thread serves other calls. Sync work runs on a pool of Python
+ * threads (the bridge's `threads`), each node's calls on one thread, in order,
+ * so nodes whose code releases the GIL run in parallel. A node's own exceptions come back as records and
  * become `NodeInitializeError` / `NodeProcessError` / `NodeCleanupError` whose
  * cause is a `PythonError` (type, message, traceback).
  *
@@ -57,6 +59,8 @@ export interface InprocOptions {
   readonly python?: string | undefined
   /** Extra entries for `sys.path`. */
   readonly paths?: ReadonlyArray<string> | undefined
+  /** How many Python threads run sync calls, if this transport starts the interpreter. Default: the CPU count, at most 8 (the bridge's `threads`). */
+  readonly threads?: number | undefined
   /** Most items a source hands over per call. Default 64 (core's `Transport.SourceChunkDefaults`). */
   readonly sourceChunkSize?: number | undefined
   /** A source call returns early once this many ms have passed and it has items. Default 5 (core's `Transport.SourceChunkDefaults`). */
@@ -67,6 +71,7 @@ const OptionsSchema = Schema.Struct({
   venv: Schema.optional(Schema.String),
   python: Schema.optional(Schema.String),
   paths: Schema.optional(Schema.Array(Schema.String)),
+  threads: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
   sourceChunkSize: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
   sourceMaxWaitMs: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(-1)))
 })
@@ -93,17 +98,24 @@ const obtain = async (host: PyObject, { id, ref }: Pipeline.PipelineNode): Promi
 /** Obtains and initializes a node; throws the PythonError of a failure. */
 const open = async (host: PyObject, node: Pipeline.PipelineNode): Promise<Loaded> => {
   const object = await obtain(host, node)
-  const info = await RuntimeHost.callJs<{ is_source: boolean; problem: string | null }>(host, "describe_node", [object])
+  const info = await RuntimeHost.callJs<{ is_source: boolean; problem: string | null }>(host, "describe_node", [object], object)
   if (info.problem !== null) throw new TypeError(info.problem)
-  const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, "initialize_deferred", [object])
+  const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, "initialize_deferred", [object], object)
   if (error !== null) throw PythonError.fromRecord(error)
   return { object, isSource: info.is_source }
 }
 
-/** Runs a cleanup-like host call; failures go to the reporter, never to the scope. */
-const release = (host: PyObject, nodeId: string, method: string, object: PyObject, report: Transport.CleanupReporter) =>
+/** Runs a cleanup-like host call on `node`'s thread; failures go to the reporter, never to the scope. */
+const release = (
+  host: PyObject,
+  nodeId: string,
+  method: string,
+  object: PyObject,
+  node: PyObject,
+  report: Transport.CleanupReporter
+) =>
   Effect.promise(async () => {
-    const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, method, [object]).catch((e: unknown) => e)
+    const error = await RuntimeHost.callJs<RuntimeHost.ErrorRecord | null>(host, method, [object], node).catch((e: unknown) => e)
     if (error === null) return
     const cause = error instanceof Error ? error : PythonError.fromRecord(error as RuntimeHost.ErrorRecord)
     report(new NodeCleanupError({ nodeId, cause }))
@@ -153,7 +165,8 @@ const transform = (host: PyObject, nodeId: string, object: PyObject): Transport.
         RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, RuntimeHost.ErrorRecord | null, ReadonlyArray<number>?]>(
           host,
           recordItemTime ? "process_batch_timed_deferred" : "process_batch_deferred",
-          [object, items, firstIndex, token]
+          [object, items, firstIndex, token],
+          object
         ),
       (cause) => batchError(nodeId, items, firstIndex, cause)
     ).pipe(Effect.flatMap(([outputs, error, times]) => {
@@ -175,7 +188,7 @@ const source = (
       try: () => host.callMethod("start_source", [object]),
       catch: (cause) => new NodeProcessError({ nodeId, itemIndex: 0, cause })
     }),
-    (cursor) => release(host, nodeId, "close_source_deferred", cursor, report)
+    (cursor) => release(host, nodeId, "close_source_deferred", cursor, object, report)
   )
   const pull = (cursor: PyObject) => (produced: number) =>
     cancellable(
@@ -183,7 +196,8 @@ const source = (
         RuntimeHost.callJs<readonly [ReadonlyArray<RuntimeData>, boolean, RuntimeHost.ErrorRecord | null]>(
           host,
           "next_chunk_deferred",
-          [cursor, maxItems, maxWaitMs / 1000, token]
+          [cursor, maxItems, maxWaitMs / 1000, token],
+          object
         ),
       (cause) => new NodeProcessError({ nodeId, itemIndex: produced, cause })
     ).pipe(Effect.map(([items, done, error]): Transport.SourcePage => ({
@@ -206,7 +220,7 @@ const loadNode = (
 ): Effect.Effect<Transport.Stage, NodeInitializeError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({ try: () => open(host, node), catch: (cause) => new NodeInitializeError({ nodeId: node.id, cause }) }),
-    ({ object }) => release(host, node.id, "cleanup_deferred", object, report)
+    ({ object }) => release(host, node.id, "cleanup_deferred", object, object, report)
   ).pipe(Effect.map(({ isSource, object }) =>
     isSource ? source(host, node.id, object, report, options) : transform(host, node.id, object)
   ))
@@ -226,7 +240,7 @@ export const make = (options: InprocOptions = {}): Effect.Effect<Transport.Trans
     )
     const python: Python = yield* Effect.try({
       try: () =>
-        start({ venv: decoded.venv, python: decoded.python, paths: decoded.paths }),
+        start({ venv: decoded.venv, python: decoded.python, paths: decoded.paths, threads: decoded.threads }),
       catch: (e) => unavailable(`the embedded Python interpreter cannot start: ${message(e)}`)
     })
     const host = yield* Effect.tryPromise({

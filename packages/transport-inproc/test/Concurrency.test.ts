@@ -1,5 +1,6 @@
 // Concurrent pipelines of async nodes overlap on the bridge's one event loop (process, initialize, cleanup, sources),
-// and a sync node's call is served while many async ones are pending. Python's gauges count coroutines in flight.
+// a sync node's call is served while many async ones are pending, and sync nodes that release the GIL run in
+// parallel on the bridge's Python threads, each node's calls on one thread. Python's gauges count calls in flight.
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -10,7 +11,9 @@ import "../src/index.js"
 
 const byDefault = { env: {}, cwd: mkdtempSync(join(tmpdir(), "remotemedia-inproc-concurrency-")) }
 
-const asyncNodes = async () => start({ paths: [join(import.meta.dirname, "fixtures")] }).import("async_nodes")
+/** Four Python threads for sync calls, whatever the CPU count (this file's process starts the interpreter). */
+const THREADS = 4
+const asyncNodes = async () => start({ paths: [join(import.meta.dirname, "fixtures")], threads: THREADS }).import("async_nodes")
 const make = async (cls: string, kwargs: Record<string, unknown>): Promise<PyObject> =>
   (await (await asyncNodes()).get(cls)).call([], kwargs)
 const many = (n: number, cls: string, kwargs: Record<string, unknown>) =>
@@ -28,6 +31,20 @@ const eventually = async (check: () => Promise<boolean>, timeoutMs = 10_000) => 
 }
 
 describe("async nodes of concurrent pipelines", () => {
+  // First: no other node holds a thread yet, so these nodes get one each.
+  it("sync nodes of concurrent pipelines run on several Python threads, each node's calls on one", async () => {
+    const nodes = await many(THREADS, "SyncNap", { delay: 0.1 }) // starts the interpreter
+    assert.strictEqual(start().info.threads, THREADS)
+    await reset()
+    const outputs = await Promise.all(nodes.map((node, i) => executePipelineWithInput([node], [i, i + 1, i + 2], byDefault)))
+    assert.deepStrictEqual(outputs, nodes.map((_, i) => [i, i + 1, i + 2]), "each run's outputs, in order")
+    const most = (await start().evalJs("__import__('async_nodes').sync_gauge.max_in_flight")) as number
+    assert.isAbove(most, 1, "sync calls of different nodes ran at the same time")
+    for (const node of nodes) {
+      assert.strictEqual(await node.callMethodJs("thread_count"), 1, "initialize, process and cleanup on one thread")
+    }
+  })
+
   it("100 pipelines, each with its own async node, await their items at the same time", async () => {
     const nodes = await many(100, "AsyncSleep", { delay: 0.05 })
     await executePipelineWithInput([nodes[0]!], [0], byDefault) // warm-up
@@ -90,4 +107,5 @@ describe("async nodes of concurrent pipelines", () => {
     assert.strictEqual(await node.getJs("cleanups"), 1)
     assert.isAtMost(await node.getJs("processed") as number, 3, "the batch stopped after the item in progress")
   })
+
 })

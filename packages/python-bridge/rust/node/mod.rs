@@ -124,6 +124,8 @@ pub struct StartInfo {
     pub venv: Option<String>,
     /// The venv's site-packages, if any.
     pub site_packages: Option<String>,
+    /// How many Python threads serve calls.
+    pub threads: u32,
 }
 
 /// The JS error for a failure (`None` if the env cannot build one).
@@ -189,12 +191,17 @@ fn spawn<F>(js: Js, state: &EnvState, work: F) -> NodeResult<napi::sys::napi_val
 where
     F: for<'py> FnOnce(Python<'py>) -> Result<Outcome, BridgeError> + Send + 'static,
 {
-    spawn_with(js, state, move |py, reply| reply.send(work(py)))
+    spawn_with(js, state, 0, move |py, reply| reply.send(work(py)))
 }
 
-/// Queues `work` for the Python thread with the call's [`Reply`], which it
-/// sends now or hands on (to the event loop); returns the Promise.
-fn spawn_with<F>(js: Js, state: &EnvState, work: F) -> NodeResult<napi::sys::napi_value>
+/// Queues `work` for the Python thread of `lane` with the call's [`Reply`],
+/// which it sends now or hands on (to the event loop); returns the Promise.
+fn spawn_with<F>(
+    js: Js,
+    state: &EnvState,
+    lane: usize,
+    work: F,
+) -> NodeResult<napi::sys::napi_value>
 where
     F: for<'py> FnOnce(Python<'py>, Reply) + Send + 'static,
 {
@@ -205,7 +212,7 @@ where
     let reply = state.begin_call(js, deferred);
     // If the Python thread were gone, the task (and `reply`) is dropped,
     // which rejects the promise.
-    let _ = runtime::submit(Box::new(move |py| work(py, reply)));
+    let _ = runtime::submit_on(lane, Box::new(move |py| work(py, reply)));
     Ok(promise)
 }
 
@@ -253,12 +260,19 @@ pub fn init(env: Env, registry: Unknown, is_main_thread: bool) -> napi::Result<(
     finish(js, result).map(|_| ())
 }
 
-/// Starts Python (once per process) and reports what runs.
+/// Starts Python (once per process) and reports what runs; `threads` (how
+/// many Python threads serve calls) counts only when this call boots it.
 #[napi]
-pub fn start(env: Env, venv: Option<String>, paths: Vec<String>) -> napi::Result<StartInfo> {
+pub fn start(
+    env: Env,
+    venv: Option<String>,
+    paths: Vec<String>,
+    threads: Option<u32>,
+) -> napi::Result<StartInfo> {
     let options = StartOptions {
         venv: venv.map(Into::into),
         paths: paths.into_iter().map(Into::into).collect(),
+        threads: threads.map(|n| n as usize),
     };
     match runtime::start(&options) {
         Ok(info) => Ok(StartInfo {
@@ -269,6 +283,7 @@ pub fn start(env: Env, venv: Option<String>, paths: Vec<String>) -> napi::Result
             libpython: info.libpython,
             venv: info.venv,
             site_packages: info.site_packages,
+            threads: runtime::lanes() as u32,
         }),
         Err(e) => {
             // SAFETY: inside this function's Node-API callback.
@@ -341,9 +356,11 @@ pub fn from_js<'env>(env: &'env Env, value: Unknown) -> napi::Result<Unknown<'en
 }
 
 /// `target(*args, **kwargs)` or `target.method(*args, **kwargs)`; an
-/// awaitable result (a coroutine) is awaited on the bridge's event loop.
+/// awaitable result (a coroutine) is awaited on the bridge's event loop. With
+/// `on` (a PyObject), the call runs on that object's Python thread, where all
+/// calls made on its behalf run in order; otherwise on the main one.
 #[napi(
-    ts_args_type = "target: unknown, method: string | null | undefined, args: ReadonlyArray<unknown>, kwargs: Record<string, unknown> | null | undefined, want: number",
+    ts_args_type = "target: unknown, method: string | null | undefined, args: ReadonlyArray<unknown>, kwargs: Record<string, unknown> | null | undefined, want: number, on?: unknown",
     ts_return_type = "Promise<unknown>"
 )]
 pub fn call<'env>(
@@ -353,15 +370,22 @@ pub fn call<'env>(
     args: Unknown,
     kwargs: Unknown,
     want_code: u32,
+    on: Option<Unknown>,
 ) -> napi::Result<Unknown<'env>> {
     with_state(env, |js, state| {
         let handle = target(js, state, target_value.raw())?;
+        let lane = match on {
+            Some(on) => read::optional_handle(js, state, on.raw())
+                .map_err(|e| read::rooted(e, "on"))?
+                .map_or(0, |h| h.lane()),
+            None => 0,
+        };
         let args: Vec<Value> =
             read::list(js, state, args.raw()).map_err(|e| read::rooted(e, "args"))?;
         let kwargs =
             read::entries(js, state, kwargs.raw()).map_err(|e| read::rooted(e, "kwargs"))?;
         let want = want(want_code);
-        spawn_with(js, state, move |py, reply| {
+        spawn_with(js, state, lane, move |py, reply| {
             match ops::call(py, &handle, method.as_deref(), args, kwargs) {
                 // Awaited on the event loop; this thread moves on to the
                 // next job and the loop thread settles the promise.
