@@ -79,6 +79,16 @@ struct Numpy {
     ndarray: Py<PyType>,
     scalars: Py<PyTuple>,
     frombuffer: Py<PyAny>,
+    /// `numpy.dtype(d.name())` for each of [`DType::ALL`], in that order
+    /// (passing the object spares numpy parsing the name per array).
+    dtypes: Vec<Py<PyAny>>,
+}
+
+impl Numpy {
+    fn dtype<'py>(&self, py: Python<'py>, dtype: DType) -> &Bound<'py, PyAny> {
+        let i = DType::ALL.iter().position(|d| *d == dtype).unwrap_or(0);
+        self.dtypes[i].bind(py)
+    }
 }
 
 static NUMPY: PyOnceLock<Numpy> = PyOnceLock::new();
@@ -99,6 +109,10 @@ fn load_numpy(py: Python<'_>, module: &Bound<'_, PyAny>) -> PyResult<&'static Nu
             )?
             .unbind(),
             frombuffer: module.getattr("frombuffer")?.unbind(),
+            dtypes: DType::ALL
+                .iter()
+                .map(|d| Ok(module.getattr("dtype")?.call1((d.name(),))?.unbind()))
+                .collect::<PyResult<_>>()?,
         })
     })
 }
@@ -218,15 +232,35 @@ pub fn to_python(py: Python<'_>, value: Value) -> Result<Bound<'_, PyAny>, Bridg
                         .at_key("samples"),
                 );
             }
-            let cls = data_class_required(py, &AUDIO, "Audio")?;
+            let cls = data_class_required(py, &AUDIO, "Audio")?.bind(py);
+            let whole_frames = channels > 0 && samples.len() % channels as usize == 0;
             let samples = ndarray(py, samples).map_err(|e| e.at_key("samples"))?;
+            if whole_frames && sample_rate > 0 {
+                // What `Audio.__post_init__` would check holds (1-D
+                // float32, C-contiguous, positive ints, whole frames) and
+                // what it would normalise is already normal: set the fields
+                // directly, skipping a Python-level validation per item.
+                let audio = cls
+                    .call_method1(pyo3::intern!(py, "__new__"), (cls,))
+                    .map_err(py_err)?;
+                audio
+                    .setattr(pyo3::intern!(py, "samples"), samples)
+                    .map_err(py_err)?;
+                audio
+                    .setattr(pyo3::intern!(py, "sample_rate"), sample_rate)
+                    .map_err(py_err)?;
+                audio
+                    .setattr(pyo3::intern!(py, "channels"), channels)
+                    .map_err(py_err)?;
+                return Ok(audio);
+            }
             let kwargs = PyDict::new(py);
             kwargs.set_item("samples", samples).map_err(py_err)?;
             kwargs
                 .set_item("sample_rate", sample_rate)
                 .map_err(py_err)?;
             kwargs.set_item("channels", channels).map_err(py_err)?;
-            cls.bind(py).call((), Some(&kwargs)).map_err(py_err)?
+            cls.call((), Some(&kwargs)).map_err(py_err)?
         }
         Value::VideoFrame {
             data,
@@ -288,7 +322,7 @@ fn ndarray(py: Python<'_>, array: NdArray) -> Result<Bound<'_, PyAny>, BridgeErr
     let flat = np
         .frombuffer
         .bind(py)
-        .call1((exporter, dtype.name()))
+        .call1((exporter, np.dtype(py, dtype)))
         .map_err(py_err)?;
     if shape.len() == 1 {
         return Ok(flat);

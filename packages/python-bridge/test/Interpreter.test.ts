@@ -353,6 +353,39 @@ describe("conversion", () => {
     assert.strictEqual(made.samples.length, 4)
   })
 
+  it("builds remotemedia.Audio as its constructor would, and still rejects what it rejects", async () => {
+    const py = python()
+    const audio = new Audio(Float32Array.from([0.5, -0.5, 0.25, -0.25]), 16000, 2)
+    assert.deepStrictEqual(
+      await py.evalJs(
+        "[list(vars(a)), type(a.sample_rate).__name__, type(a.channels).__name__, a.samples.flags.c_contiguous, " +
+          "a.samples.flags.writeable, a.duration]",
+        { a: audio }
+      ),
+      [["samples", "sample_rate", "channels"], "int", "int", true, true, 2 / 16000]
+    )
+    // Samples that do not split into whole frames (bypassing core's own check) fail as Audio(...) fails.
+    const odd = Object.assign(Object.create(Audio.prototype) as Audio, {
+      samples: Float32Array.from([1, 2, 3]),
+      sampleRate: 16000,
+      channels: 2
+    })
+    await py.fromJs(odd).then(
+      () => assert.fail("expected a failure"),
+      (e: Error) => assert.include(e.message, "not a multiple of its 2 channels")
+    )
+  })
+
+  it("recognises subclasses of core's classes (not only direct instances)", async () => {
+    class Marked extends Tensor {}
+    const t = new Marked(new Float32Array([1, 2, 3, 4]), [2, 2])
+    assert.deepStrictEqual(await python().evalJs("[type(t).__name__, list(t.shape), float(t.sum())]", { t }), [
+      "ndarray",
+      [2, 2],
+      10
+    ])
+  })
+
   it("turns a VideoFrame into remotemedia.VideoFrame and back", async () => {
     const frame = new VideoFrame(Uint8Array.from({ length: 12 }, (_, i) => i), 2, 2, "rgb24")
     const back = await roundTrip(frame)

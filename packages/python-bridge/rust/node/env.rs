@@ -49,6 +49,19 @@ pub(crate) struct Registry {
     pub audio: Vec<Ref>,
     /// core `VideoFrame` constructors.
     pub video_frame: Vec<Ref>,
+    /// The `prototype` of each class above, with its kind: an instance whose
+    /// prototype is one of these is recognised by one identity check, not
+    /// an `instanceof` per class (subclasses take the `instanceof` path).
+    pub prototypes: Vec<(Ref, Kind)>,
+}
+
+/// Which registered class an object is a direct instance of.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    PyObject,
+    Tensor,
+    Audio,
+    VideoFrame,
 }
 
 /// What the Python threads send to a JS thread.
@@ -201,6 +214,7 @@ impl EnvState {
             state.registry.tensor.extend(registry.tensor);
             state.registry.audio.extend(registry.audio);
             state.registry.video_frame.extend(registry.video_frame);
+            state.registry.prototypes.extend(registry.prototypes);
             return Ok(());
         }
         let channel = Arc::new(Channel {

@@ -24,7 +24,7 @@ use napi::bindgen_prelude::{Env, Status, Unknown};
 use napi_derive::napi;
 use pyo3::Python;
 
-use self::env::{EnvState, Ref, Registry, Reply};
+use self::env::{EnvState, Kind, Ref, Registry, Reply};
 use self::sys::{Js, NodeError, NodeResult};
 use crate::cancel::CancelFlag;
 use crate::error::BridgeError;
@@ -246,6 +246,18 @@ pub fn init(env: Env, registry: Unknown, is_main_thread: bool) -> napi::Result<(
             let value = js.get_named(object, name)?;
             Ok(Ref::new(js.reference(value)?))
         };
+        let mut prototypes = Vec::new();
+        for (name, kind) in [
+            (c"PyObject", Kind::PyObject),
+            (c"Tensor", Kind::Tensor),
+            (c"Audio", Kind::Audio),
+            (c"VideoFrame", Kind::VideoFrame),
+        ] {
+            let prototype = js.get_named(js.get_named(object, name)?, c"prototype")?;
+            if js.type_of(prototype)? == napi::sys::ValueType::napi_object {
+                prototypes.push((Ref::new(js.reference(prototype)?), kind));
+            }
+        }
         let registry = Registry {
             object_prototype: take(c"objectPrototype")?,
             py_object: vec![take(c"PyObject")?],
@@ -253,6 +265,7 @@ pub fn init(env: Env, registry: Unknown, is_main_thread: bool) -> napi::Result<(
             tensor: vec![take(c"Tensor")?],
             audio: vec![take(c"Audio")?],
             video_frame: vec![take(c"VideoFrame")?],
+            prototypes,
         };
         EnvState::install(js, registry, is_main_thread)?;
         js.undefined()

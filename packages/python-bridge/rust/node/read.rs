@@ -8,7 +8,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{ClassInstance, FromNapiValue};
 use napi::sys;
 
-use super::env::{EnvState, Ref};
+use super::env::{EnvState, Kind, Ref};
 use super::sys::{Js, JsText, NodeError, NodeResult};
 use super::{CancelToken, PyRef};
 use crate::convert::Ancestors;
@@ -89,13 +89,18 @@ pub(crate) fn py_handle(
     if !is_any(js, v, &state.registry.py_object)? {
         return Ok(None);
     }
+    unwrap_py_ref(js, state, v).map(Some)
+}
+
+/// The Python object behind `v`, known to be a TS `PyObject`.
+fn unwrap_py_ref(js: Js, state: &EnvState, v: sys::napi_value) -> NodeResult<PyHandle> {
     let key = state.registry.ref_key.get(js)?;
     let raw = js.get(v, key)?;
     // SAFETY: `raw` is a value of the running callback; `from_napi_value`
     // checks its type tag before unwrapping, so only a real PyRef passes.
     let instance = unsafe { ClassInstance::<PyRef>::from_napi_value(js.raw(), raw) }
         .map_err(|_| fail("a PyObject without its native handle"))?;
-    instance.handle().map(Some).map_err(NodeError::Bridge)
+    instance.handle().map_err(NodeError::Bridge)
 }
 
 /// `null` / `undefined`, or a `PyObject`.
@@ -172,6 +177,17 @@ fn object(js: Js, state: &EnvState, v: sys::napi_value, open: &mut Open) -> Node
         let entries = fields(js, state, v, open)?;
         open.leave();
         return Ok(Value::Dict(entries));
+    }
+    // Direct instances of the registered classes: one identity check each.
+    for (class_prototype, kind) in &registry.prototypes {
+        if js.strict_equals(prototype, class_prototype.get(js)?)? {
+            return match kind {
+                Kind::PyObject => Ok(Value::Object(unwrap_py_ref(js, state, v)?)),
+                Kind::Tensor => tensor(js, state, v),
+                Kind::Audio => audio(js, state, v),
+                Kind::VideoFrame => video_frame(js, v),
+            };
+        }
     }
     if let Some(handle) = py_handle(js, state, v)? {
         return Ok(Value::Object(handle));
