@@ -6,6 +6,7 @@ import it when first used.
 """
 
 from . import nodes as _builtin_nodes  # noqa: F401  (registers the built-in node types)
+from .api import execute_pipeline, execute_pipeline_with_input
 from .data import Audio, VideoFrame
 from .errors import (
     ManifestError,
@@ -38,6 +39,8 @@ __all__ = [
     "build_nodes_from_manifest",
     "create_node",
     "deserialize_node_from_ipc",
+    "execute_pipeline",
+    "execute_pipeline_with_input",
     "get_node_class",
     "register_allowed_module",
     "register_node",

@@ -86,5 +86,21 @@ class Pipeline:
                 ) from exc
         return json.dumps(manifest, indent=2)
 
+    async def run(self, input_data: Any = None, *, transport: str | None = None) -> Any:
+        """Run the pipeline through :mod:`remotemedia.api`.
+
+        With no ``input_data`` this is ``execute_pipeline(self)`` (one output, or
+        ``None``, or the list of outputs). Otherwise it is
+        ``execute_pipeline_with_input(self, input_data)``, returning the list of
+        outputs; a single item that is not a list is fed as ``[input_data]``.
+        """
+        from .api import execute_pipeline, execute_pipeline_with_input  # api imports this module
+
+        if input_data is None:
+            return await execute_pipeline(self, transport=transport)
+        if not isinstance(input_data, list):
+            input_data = [input_data]
+        return await execute_pipeline_with_input(self, input_data, transport=transport)
+
     def __repr__(self) -> str:
         return f"Pipeline(name={self.name!r}, nodes={[node.name for node in self._nodes]!r})"
