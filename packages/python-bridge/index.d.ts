@@ -73,6 +73,21 @@ export declare function importModule(name: string): Promise<unknown>
 export declare function init(registry: { objectPrototype: object; PyObject: Function; refKey: symbol; Tensor: Function; Audio: Function; VideoFrame: Function }, isMainThread: boolean): void
 
 /**
+ * Makes `handler` serve Python's calls into JS (`_remotemedia_js.call`):
+ * it is called as `handler(id, method, args)` and must end each call with
+ * [`settle_js_call`]. `null` stops serving. The last env to serve wins.
+ */
+export declare function serveCalls(handler: ((id: number, method: string, args: unknown) => void) | null): void
+
+/**
+ * Ends Python's call `id`: with `value` when `ok`, else with the failure
+ * `value` describes (`{ name, message, stack?, exception?: PyObject, details? }`;
+ * `exception` is re-raised in Python as is). A value that cannot cross
+ * fails the call with a `TypeError` naming the place.
+ */
+export declare function settleJsCall(id: number, ok: boolean, value: unknown): void
+
+/**
  * Starts Python (once per process) and reports what runs; `threads` (how
  * many Python threads serve calls) counts only when this call boots it.
  */

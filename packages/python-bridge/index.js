@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, PyRef, bufferAddress, call, evaluate, execute, fromJs, getAttr, importModule, init, start, toJs } = nativeBinding
+const { CancelToken, PyRef, bufferAddress, call, evaluate, execute, fromJs, getAttr, importModule, init, serveCalls, settleJsCall, start, toJs } = nativeBinding
 export { CancelToken }
 export { PyRef }
 export { bufferAddress }
@@ -784,6 +784,8 @@ export { fromJs }
 export { getAttr }
 export { importModule }
 export { init }
+export { serveCalls }
+export { settleJsCall }
 export { start }
 export { toJs }
 export const __napiBindingTarget = __napiLoadedBindingTarget

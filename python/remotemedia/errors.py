@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
+    "JsError",
     "ManifestError",
     "ModuleNotAllowedError",
     "NodeInitializationError",
@@ -82,3 +84,21 @@ class NodeInitializationError(RemoteMediaError):
         super().__init__(
             f"Node {node_name!r} failed to initialize: {type(cause).__name__}: {cause}"
         )
+
+
+class JsError(RemoteMediaError):
+    """A call into the TypeScript runtime failed there (an executor or transport error).
+
+    ``name`` is the JS error's name (e.g. ``NodeProcessError``, ``TransportUnavailable``),
+    ``js_stack`` its JS stack, ``details`` what the runtime attached (a dict, e.g. the node id).
+    A Python exception raised by a node is never wrapped in this: it reaches the caller as is.
+    """
+
+    def __init__(
+        self, name: str, message: str, js_stack: str | None = None, details: Any = None
+    ) -> None:
+        self.name = name
+        self.js_message = message
+        self.js_stack = js_stack
+        self.details = details if details is not None else {}
+        super().__init__(f"{name}: {message}")

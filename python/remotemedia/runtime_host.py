@@ -56,7 +56,7 @@ import traceback
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypeAlias, TypedDict, TypeVar, cast
 
 from .data import Audio, VideoFrame
 from .node import Node
@@ -125,6 +125,8 @@ class ErrorRecord(TypedDict):
     """The formatted traceback (``Traceback (most recent call last): ...``), causes included."""
     index: int | None
     """Index of the item being processed (among all the node received), or None."""
+    exception: NotRequired[BaseException]
+    """The exception itself, in records for callers in this process (never encoded)."""
 
 
 def _type_name(cls: type) -> str:
@@ -138,6 +140,13 @@ def _format_traceback(exc: BaseException) -> str:
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+
+
+def _live_record(exc: BaseException, index: int | None = None) -> ErrorRecord:
+    """:func:`error_record` plus the exception object itself, for callers in this process."""
+    record = error_record(exc, index)
+    record["exception"] = exc
+    return record
 
 
 def error_record(exc: BaseException, index: int | None = None) -> ErrorRecord:
@@ -446,7 +455,7 @@ class RuntimeHost:
         try:
             result = fn()
         except Exception as exc:
-            return error_record(exc)
+            return _live_record(exc)
         if inspect.isawaitable(result):
             return _record_failure(result)
         return None
@@ -517,7 +526,7 @@ class RuntimeHost:
                 if pending is not None:
                     return self._finish(process, items, index, pending, out, first_index, is_set)
         except Exception as exc:
-            return out, error_record(exc, first_index + index)
+            return out, _live_record(exc, first_index + index)
         return out, None
 
     async def _finish(
@@ -546,7 +555,7 @@ class RuntimeHost:
                 if more is not None:
                     await more
         except Exception as exc:
-            return out, error_record(exc, first_index + index)
+            return out, _live_record(exc, first_index + index)
         return out, None
 
     def process_batch_timed(

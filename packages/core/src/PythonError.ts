@@ -38,6 +38,11 @@ export interface ErrorRecord {
   readonly message: string
   readonly traceback: string
   readonly index?: number | null | undefined
+  /**
+   * The exception object itself, where it lives in this process (the
+   * embedded interpreter's records carry a handle to it); never encoded.
+   */
+  readonly exception?: unknown
 }
 
 
@@ -71,16 +76,26 @@ export class PythonError extends Schema.TaggedError<PythonError>()("PythonError"
   }
 
   /**
+   * The exception object itself when it lives in this process (a handle
+   * into the embedded interpreter, which Python code awaiting the run
+   * re-raises as is); `undefined` when it was raised in another process.
+   * Not part of the encoded error.
+   */
+  declare readonly exception: unknown
+
+  /**
    * The record as a `PythonError`, so every transport reports Python
    * failures in one shape (a record without a module names a builtin).
    */
   static fromRecord(record: ErrorRecord): PythonError {
-    return new PythonError({
+    const error = new PythonError({
       pyType: record.type,
       pyModule: record.module ?? "builtins",
       pyMessage: record.message,
       traceback: record.traceback
     })
+    Object.defineProperty(error, "exception", { value: record.exception, enumerable: false })
+    return error
   }
 
   /** Prints the Python traceback (Node's `util.inspect`, `console.log`). */

@@ -19,6 +19,7 @@ pub mod convert;
 pub mod embed;
 pub mod error;
 pub mod handle;
+pub mod jscall;
 pub mod ops;
 pub mod runtime;
 pub mod settle;

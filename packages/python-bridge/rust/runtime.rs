@@ -13,7 +13,7 @@
 //! thread (the JS main thread, worker threads) only sends jobs; none takes
 //! the GIL.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,6 +79,9 @@ enum Job {
 struct Runtime {
     /// One queue per lane; lane 0 is Python's main thread.
     lanes: Vec<Sender<Job>>,
+    /// The service thread's queue: short jobs that must run even while every
+    /// lane is busy (settling Python's calls into JS, see [`submit_service`]).
+    service: Sender<Job>,
     /// Live [`Lane`]s per lane, to place the next one on the least used.
     assigned: Vec<AtomicUsize>,
     info: RuntimeInfo,
@@ -88,6 +91,10 @@ static RUNTIME: OnceLock<Result<Runtime, BridgeError>> = OnceLock::new();
 
 thread_local! {
     static ON_PYTHON_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// A lane thread's own queue and index, kept here (not on `serve`'s
+    /// stack) while a job runs, so the job can serve the lane in turn while
+    /// it waits ([`pump_until`]).
+    static LANE: RefCell<Option<(usize, Receiver<Job>)>> = const { RefCell::new(None) };
 }
 
 /// Starts Python (once per process) or, when it runs already, checks that
@@ -143,6 +150,54 @@ pub fn submit_on(lane: usize, task: Task) -> Result<(), BridgeError> {
         .unwrap_or(&runtime.lanes[0])
         .send(Job::Run(task))
         .map_err(|_| BridgeError::ThreadStopped)
+}
+
+/// Queues `task` on the service thread: a Python thread of its own that
+/// only runs short jobs (never user code that blocks), so they run even
+/// while every lane is busy or waiting.
+pub fn submit_service(task: Task) -> Result<(), BridgeError> {
+    running()?
+        .service
+        .send(Job::Run(task))
+        .map_err(|_| BridgeError::ThreadStopped)
+}
+
+/// The lane the current thread serves, if it is a lane thread.
+pub fn current_lane() -> Option<usize> {
+    LANE.with(|lane| {
+        lane.try_borrow()
+            .ok()
+            .and_then(|l| l.as_ref().map(|(i, _)| *i))
+    })
+}
+
+/// Serves this lane's queue until `done()` holds (checked before each job):
+/// a job that waits for something a later job of its own lane produces (a
+/// call into JS that calls back into Python on this thread) runs them here
+/// instead of deadlocking. Whoever makes `done()` true must then queue a job
+/// on this lane ([`submit_on`]) to wake it. Returns false, doing nothing,
+/// when the current thread is not a lane thread or already serves below.
+pub fn pump_until(py: Python<'_>, done: impl Fn() -> bool) -> bool {
+    let Some((index, mut jobs)) = LANE.with(|lane| lane.borrow_mut().take()) else {
+        return false;
+    };
+    while !done() {
+        let (back, next) = py.detach(move || {
+            let next = jobs.recv();
+            (jobs, next)
+        });
+        jobs = back;
+        let Ok(job) = next else { break };
+        // Put the queue back while the job runs, so it may pump in turn.
+        LANE.with(|lane| *lane.borrow_mut() = Some((index, jobs)));
+        run_job(py, job);
+        match LANE.with(|lane| lane.borrow_mut().take()) {
+            Some((_, j)) => jobs = j,
+            None => return true,
+        }
+    }
+    LANE.with(|lane| *lane.borrow_mut() = Some((index, jobs)));
+    true
 }
 
 /// How many Python threads serve jobs (0 before start).
@@ -279,14 +334,35 @@ fn boot(options: &StartOptions) -> Result<Runtime, BridgeError> {
             .spawn(move || {
                 ON_PYTHON_THREAD.with(|c| c.set(true));
                 // A thread state made here and kept for the thread's life.
-                Python::attach(|py| serve(py, rx));
+                Python::attach(|py| serve(py, index, rx));
             })
             .map_err(|e| BridgeError::Initialize(format!("cannot spawn a Python thread: {e}")))?;
         lanes.push(tx);
     }
+    let (service, service_rx) = mpsc::channel();
+    thread::Builder::new()
+        .name(format!("{THREAD_NAME}-service"))
+        .spawn(move || {
+            ON_PYTHON_THREAD.with(|c| c.set(true));
+            // Not a lane: its jobs never pump (`LANE` stays empty here).
+            Python::attach(|py| {
+                let mut jobs = service_rx;
+                loop {
+                    let (back, next) = py.detach(move || {
+                        let next = jobs.recv();
+                        (jobs, next)
+                    });
+                    jobs = back;
+                    let Ok(job) = next else { break };
+                    run_job(py, job);
+                }
+            });
+        })
+        .map_err(|e| BridgeError::Initialize(format!("cannot spawn the service thread: {e}")))?;
     Ok(Runtime {
         assigned: lanes.iter().map(|_| AtomicUsize::new(0)).collect(),
         lanes,
+        service,
         info,
     })
 }
@@ -322,13 +398,18 @@ fn python_thread(
         };
         let _ = ready.send(Ok(info));
         drop(ready);
-        serve(py, jobs);
+        serve(py, 0, jobs);
     });
 }
 
-/// The job loop: wait without the GIL, run with it.
-fn serve(py: Python<'_>, mut jobs: Receiver<Job>) {
+/// The job loop of lane `index`: wait without the GIL, run with it. The
+/// queue stays in [`LANE`] while a job runs (see [`pump_until`]).
+fn serve(py: Python<'_>, index: usize, jobs: Receiver<Job>) {
+    LANE.with(|lane| *lane.borrow_mut() = Some((index, jobs)));
     loop {
+        let Some((_, mut jobs)) = LANE.with(|lane| lane.borrow_mut().take()) else {
+            return;
+        };
         let job = match jobs.try_recv() {
             Ok(job) => job,
             Err(mpsc::TryRecvError::Disconnected) => return,
@@ -346,20 +427,26 @@ fn serve(py: Python<'_>, mut jobs: Receiver<Job>) {
                 }
             }
         };
-        match job {
-            Job::Run(task) => {
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(py)));
-                if let Err(panic) = outcome {
-                    // The task's reply was dropped while unwinding, which
-                    // rejects the caller; the thread keeps serving.
-                    eprintln!(
-                        "remotemedia python-bridge: a job panicked: {}",
-                        ops::panic_message(&*panic)
-                    );
-                }
+        LANE.with(|lane| *lane.borrow_mut() = Some((index, jobs)));
+        run_job(py, job);
+    }
+}
+
+/// Runs one job; a panicking task is reported and the thread keeps serving.
+fn run_job(py: Python<'_>, job: Job) {
+    match job {
+        Job::Run(task) => {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(py)));
+            if let Err(panic) = outcome {
+                // The task's reply was dropped while unwinding, which
+                // rejects the caller; the thread keeps serving.
+                eprintln!(
+                    "remotemedia python-bridge: a job panicked: {}",
+                    ops::panic_message(&*panic)
+                );
             }
-            Job::Drop(value) => drop(value),
         }
+        Job::Drop(value) => drop(value),
     }
 }
 
@@ -471,7 +558,8 @@ fn configure(
             .expect("defined by CONFIGURE_PY");
         configure
             .call1((site_packages.clone(), PyList::new(py, &paths)?))?
-            .extract()
+            .extract::<Vec<String>>()
+            .and_then(|report| crate::jscall::install(py).map(|()| report))
     })()
     .map_err(|e| BridgeError::Initialize(ops::exception(py, &e).to_string()))?;
     let [version, executable, prefix, base_prefix]: [String; 4] = report

@@ -636,3 +636,126 @@ fn lanes_are_python_threads_and_handles_keep_theirs() {
     assert_eq!(handle.lane(), handle.lane(), "a handle keeps its lane");
     assert!(handle.lane() < runtime::lanes());
 }
+
+/// A JS side for `_remotemedia_js`: answers each call from a thread of its
+/// own, after running Python on the lane the test names (as a JS function
+/// calling back into Python would), or on the service thread.
+struct LaneEcho {
+    lane: Option<usize>,
+}
+
+impl crate::jscall::JsSink for LaneEcho {
+    fn post(&self, call: crate::jscall::JsCall) {
+        let lane = self.lane;
+        std::thread::spawn(move || {
+            let crate::jscall::JsCall { id, method, args } = call;
+            let answer: runtime::Task = Box::new(move |py| {
+                let result = match (method.as_str(), args) {
+                    ("double", Value::Int(n)) => {
+                        let doubled = py.eval(
+                            &std::ffi::CString::new(format!("{n} * 2")).unwrap(),
+                            None,
+                            None,
+                        );
+                        Ok(Value::Int(doubled.unwrap().extract::<i64>().unwrap()))
+                    }
+                    (other, _) => Err(crate::jscall::JsFailure {
+                        name: "NodeProcessError".into(),
+                        message: format!("no method {other}"),
+                        stack: Some("at js".into()),
+                        exception: None,
+                        details: Value::Dict(vec![("node".into(), Value::Str("n1".into()))]),
+                    }),
+                };
+                // Settled off the lane, as the JS thread would.
+                std::thread::spawn(move || crate::jscall::settle(id, result));
+            });
+            let settled = match lane {
+                Some(lane) => runtime::submit_on(lane, answer),
+                None => runtime::submit_service(answer),
+            };
+            assert!(settled.is_ok());
+        });
+    }
+}
+
+/// Runs `source` (statements that set `result`) on lane 0 and returns
+/// `repr(result)`, failing after 20 s instead of hanging.
+fn on_lane_zero(source: &'static str) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    runtime::submit_on(
+        0,
+        Box::new(move |py| {
+            let scope = pyo3::types::PyDict::new(py);
+            let code = std::ffi::CString::new(source).unwrap();
+            let outcome = py
+                .run(&code, Some(&scope), None)
+                .map_err(|e| ops::exception(py, &e).to_string())
+                .map(|()| {
+                    let result = scope.get_item("result").unwrap().unwrap();
+                    result.repr().unwrap().to_string()
+                });
+            let _ = tx.send(outcome);
+        }),
+    )
+    .unwrap();
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("no deadlock: the call returned")
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn python_calls_into_js_wait_await_and_never_deadlock_a_lane() {
+    python();
+    // Nothing serves calls: a clear error, at once.
+    crate::jscall::serve(None);
+    let refused = on_lane_zero(
+        "import _remotemedia_js\ntry:\n    _remotemedia_js.call('double', 1)\nexcept RuntimeError as e:\n    result = str(e)",
+    );
+    assert!(
+        refused.contains("no JavaScript runtime serves calls"),
+        "{refused}"
+    );
+
+    // The answer needs lane 0, where the caller waits: the waiting caller
+    // serves its own lane meanwhile.
+    crate::jscall::serve(Some(Arc::new(LaneEcho { lane: Some(0) })));
+    let waited = on_lane_zero(
+        "import _remotemedia_js\nresult = [_remotemedia_js.call('double', 21), _remotemedia_js.on_lane(), _remotemedia_js.serving()]",
+    );
+    assert_eq!(waited, "[42, True, True]");
+
+    // Awaited from a loop on a thread of its own (a script run by the CLI);
+    // failures raise JsError with the JS side's details. (Lane 0 only joins
+    // the thread here, so the answers come from elsewhere.)
+    crate::jscall::serve(Some(Arc::new(LaneEcho { lane: None })));
+    let awaited = on_lane_zero(
+        r#"
+import asyncio, threading, _remotemedia_js
+from remotemedia.errors import JsError
+
+async def main():
+    loop = asyncio.get_running_loop()
+    ok = loop.create_future()
+    _remotemedia_js.call_async("double", 8, ok)
+    bad = loop.create_future()
+    _remotemedia_js.call_async("nope", 0, bad)
+    try:
+        await bad
+    except JsError as e:
+        failure = (e.name, e.js_message, e.details["node"], e.js_stack)
+    return [await ok, failure, _remotemedia_js.on_lane()]
+
+out = []
+t = threading.Thread(target=lambda: out.append(asyncio.run(main())))
+t.start()
+t.join(15)
+result = out
+"#,
+    );
+    assert_eq!(
+        awaited,
+        "[[16, ('NodeProcessError', 'no method nope', 'n1', 'at js'), False]]"
+    );
+    crate::jscall::serve(None);
+}

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 export * as Interpreter from "./Interpreter.js"
+export * as JsCalls from "./JsCalls.js"
 export * as PythonInput from "./PythonInput.js"
 export * as RuntimeHost from "./RuntimeHost.js"
 

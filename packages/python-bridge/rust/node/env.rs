@@ -17,6 +17,7 @@ use napi::sys;
 use super::sys::{Js, NodeError, NodeResult};
 use super::write;
 use crate::error::BridgeError;
+use crate::jscall::{self, JsCall, JsFailure, JsSink};
 use crate::ops::Outcome;
 use crate::settle::settlement;
 
@@ -32,6 +33,10 @@ impl Ref {
 
     pub fn get(self, js: Js) -> NodeResult<sys::napi_value> {
         js.reference_value(self.0)
+    }
+
+    pub fn raw(self) -> sys::napi_ref {
+        self.0
     }
 }
 
@@ -73,6 +78,8 @@ pub(crate) enum Message {
     },
     /// Python let go of JS memory it viewed: drop the reference.
     Unref(sys::napi_ref),
+    /// Python calls the function this env serves.
+    JsCall(JsCall),
 }
 
 /// A promise's resolver.
@@ -98,12 +105,12 @@ pub(crate) struct Channel {
 
 impl Channel {
     /// Queues a message for the JS thread (never blocks). Dropped if the env
-    /// is gone; its contents are then released where they are.
-    pub fn post(&self, message: Message) {
+    /// is gone (false); its contents are then released where they are.
+    pub fn post(&self, message: Message) -> bool {
         let leftover = {
             let guard = self.tsfn.lock().unwrap_or_else(|p| p.into_inner());
             let Some(tsfn) = guard.as_ref() else {
-                return;
+                return false;
             };
             let data = Box::into_raw(Box::new(message));
             // SAFETY: the tsfn is alive while it is in the mutex (the
@@ -118,12 +125,42 @@ impl Channel {
                 )
             };
             if status == sys::Status::napi_ok {
-                return;
+                return true;
             }
             // SAFETY: Node did not take the message.
             unsafe { Box::from_raw(data) }
         };
         drop(leftover);
+        false
+    }
+}
+
+/// Python's calls into JS, posted to the serving env's JS thread.
+pub(crate) struct EnvSink(Arc<Channel>);
+
+impl JsSink for EnvSink {
+    fn post(&self, call: JsCall) {
+        let id = call.id;
+        if !self.0.post(Message::JsCall(call)) {
+            jscall::settle(
+                id,
+                Err(failure(
+                    "Error",
+                    "the JavaScript environment serving calls is gone",
+                )),
+            );
+        }
+    }
+}
+
+/// A failure made on the Rust side (no JS error object to read).
+pub(crate) fn failure(name: &str, message: &str) -> JsFailure {
+    JsFailure {
+        name: name.into(),
+        message: message.into(),
+        stack: None,
+        exception: None,
+        details: crate::value::Value::None,
     }
 }
 
@@ -203,6 +240,8 @@ pub(crate) struct EnvState {
     channel: Arc<Channel>,
     tsfn: sys::napi_threadsafe_function,
     in_flight: Cell<usize>,
+    /// The JS function serving Python's calls (`serveCalls`), if this env serves them.
+    handler: Cell<Option<Ref>>,
 }
 
 impl EnvState {
@@ -228,6 +267,7 @@ impl EnvState {
             channel,
             tsfn,
             in_flight: Cell::new(0),
+            handler: Cell::new(None),
         });
         unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
             // SAFETY: `data` is the Box leaked below; Node calls this once,
@@ -273,19 +313,39 @@ impl EnvState {
     /// A resolver for a call starting now; the event loop stays alive until
     /// every such call has settled.
     pub fn begin_call(&self, js: Js, deferred: sys::napi_deferred) -> Reply {
-        let n = self.in_flight.get();
-        if n == 0 {
-            // SAFETY: called on the env's JS thread with its own tsfn.
-            unsafe { sys::napi_ref_threadsafe_function(js.raw(), self.tsfn) };
-        }
-        self.in_flight.set(n + 1);
+        self.hold(js);
         Reply {
             channel: self.channel.clone(),
             deferred: Some(Deferred(deferred)),
         }
     }
 
-    fn end_call(&self, js: Js) {
+    /// Keeps the event loop alive until the matching [`EnvState::end_call`]
+    /// (a call from JS, or one of Python's calls into JS, in flight).
+    pub fn hold(&self, js: Js) {
+        let n = self.in_flight.get();
+        if n == 0 {
+            // SAFETY: called on the env's JS thread with its own tsfn.
+            unsafe { sys::napi_ref_threadsafe_function(js.raw(), self.tsfn) };
+        }
+        self.in_flight.set(n + 1);
+    }
+
+    /// Makes `handler` (a JS function, or none) serve Python's calls, and
+    /// this env the one they go to (the last env to serve wins).
+    pub fn serve(&self, js: Js, handler: Option<sys::napi_value>) -> NodeResult<()> {
+        let handler = handler.map(|h| js.reference(h).map(Ref::new)).transpose()?;
+        if let Some(old) = self.handler.replace(handler) {
+            js.delete_reference(old.raw());
+        }
+        jscall::serve(match handler {
+            Some(_) => Some(Arc::new(EnvSink(self.channel.clone()))),
+            None => None,
+        });
+        Ok(())
+    }
+
+    pub fn end_call(&self, js: Js) {
         let n = self.in_flight.get().saturating_sub(1);
         self.in_flight.set(n);
         if n == 0 {
@@ -378,7 +438,48 @@ unsafe extern "C" fn on_message(
     let _ = catch_unwind(AssertUnwindSafe(|| match *message {
         Message::Unref(reference) => js.delete_reference(reference),
         Message::Settle { deferred, result } => settle(js, deferred, result),
+        Message::JsCall(call) => serve_call(js, call),
     }));
+}
+
+/// Hands one of Python's calls to the serving JS function, as
+/// `handler(id, method, args)`; the TS layer settles it later through
+/// `settleJsCall(id, ...)`. Until then the event loop stays alive.
+fn serve_call(js: Js, call: JsCall) {
+    let id = call.id;
+    let started = (|| -> NodeResult<()> {
+        let state = EnvState::get(js)?;
+        let Some(handler) = state.handler.get() else {
+            return Err(NodeError::Bridge(BridgeError::Panic(
+                "no JavaScript function serves Python's calls in this environment".into(),
+            )));
+        };
+        let handler = handler.get(js)?;
+        let args = [
+            js.number(id as f64)?,
+            js.string(&call.method)?,
+            write::value(js, state, call.args)?,
+        ];
+        state.hold(js);
+        if let Err(e) = js.call_function(handler, &args) {
+            state.end_call(js);
+            return Err(e);
+        }
+        Ok(())
+    })();
+    if let Err(e) = started {
+        let message = match e {
+            NodeError::Pending => {
+                js.take_exception();
+                "the JavaScript function serving Python's calls threw".into()
+            }
+            NodeError::Napi(what, status) => {
+                format!("Node-API call {what} failed with status {status}")
+            }
+            NodeError::Bridge(b) => b.to_string(),
+        };
+        jscall::settle(id, Err(failure("Error", &message)));
+    }
 }
 
 /// Settles a call's promise with its result, or rejects it.

@@ -24,11 +24,12 @@ use napi::bindgen_prelude::{Env, Status, Unknown};
 use napi_derive::napi;
 use pyo3::Python;
 
-use self::env::{EnvState, Kind, Ref, Registry, Reply};
+use self::env::{EnvState, Kind, Ref, Registry, Reply, failure};
 use self::sys::{Js, NodeError, NodeResult};
 use crate::cancel::CancelFlag;
 use crate::error::BridgeError;
 use crate::handle::PyHandle;
+use crate::jscall::{self, JsFailure};
 use crate::ops::{self, Outcome, Want};
 use crate::runtime::{self, StartOptions};
 use crate::value::Value;
@@ -453,4 +454,83 @@ pub fn buffer_address(env: Env, view: Unknown) -> napi::Result<f64> {
         Ok(info) => Ok(info.data as usize as f64),
         Err(e) => finish(js, Err(e)).map(|_| 0.0),
     }
+}
+
+/// Makes `handler` serve Python's calls into JS (`_remotemedia_js.call`):
+/// it is called as `handler(id, method, args)` and must end each call with
+/// [`settle_js_call`]. `null` stops serving. The last env to serve wins.
+#[napi(ts_args_type = "handler: ((id: number, method: string, args: unknown) => void) | null")]
+pub fn serve_calls(env: Env, handler: Unknown) -> napi::Result<()> {
+    // SAFETY: inside this function's Node-API callback.
+    let js = unsafe { Js::new(env.raw()) };
+    let result = (|| -> NodeResult<napi::sys::napi_value> {
+        let state = EnvState::get(js)?;
+        let handler = match js.type_of(handler.raw())? {
+            napi::sys::ValueType::napi_function => Some(handler.raw()),
+            napi::sys::ValueType::napi_null | napi::sys::ValueType::napi_undefined => None,
+            _ => {
+                return Err(BridgeError::conversion("expected a function or null")
+                    .rooted("handler")
+                    .into());
+            }
+        };
+        state.serve(js, handler)?;
+        js.undefined()
+    })();
+    finish(js, result).map(|_| ())
+}
+
+/// Ends Python's call `id`: with `value` when `ok`, else with the failure
+/// `value` describes (`{ name, message, stack?, exception?: PyObject, details? }`;
+/// `exception` is re-raised in Python as is). A value that cannot cross
+/// fails the call with a `TypeError` naming the place.
+#[napi(ts_args_type = "id: number, ok: boolean, value: unknown")]
+pub fn settle_js_call(env: Env, id: f64, ok: bool, value: Unknown) -> napi::Result<()> {
+    // SAFETY: inside this function's Node-API callback.
+    let js = unsafe { Js::new(env.raw()) };
+    let result = (|| -> NodeResult<napi::sys::napi_value> {
+        let state = EnvState::get(js)?;
+        state.end_call(js);
+        let outcome = if ok {
+            read::value(js, state, value.raw()).map_err(|e| match read::rooted(e, "result") {
+                NodeError::Bridge(b) => failure("TypeError", &b.to_string()),
+                NodeError::Pending => {
+                    js.take_exception();
+                    failure("TypeError", "reading the result threw")
+                }
+                NodeError::Napi(what, status) => failure(
+                    "Error",
+                    &format!("Node-API call {what} failed with status {status}"),
+                ),
+            })
+        } else {
+            Err(read_failure(js, state, value.raw())?)
+        };
+        jscall::settle(id as u64, outcome);
+        js.undefined()
+    })();
+    finish(js, result).map(|_| ())
+}
+
+/// A failure object from the TS layer.
+fn read_failure(js: Js, state: &EnvState, object: napi::sys::napi_value) -> NodeResult<JsFailure> {
+    let text = |name: &std::ffi::CStr| -> NodeResult<Option<String>> {
+        let v = js.get_named(object, name)?;
+        match js.type_of(v)? {
+            napi::sys::ValueType::napi_string => Ok(Some(js.get_string_lossy(v)?)),
+            _ => Ok(None),
+        }
+    };
+    let details = js.get_named(object, c"details")?;
+    Ok(JsFailure {
+        name: text(c"name")?.unwrap_or_else(|| "Error".into()),
+        message: text(c"message")?.unwrap_or_default(),
+        stack: text(c"stack")?,
+        exception: read::optional_handle(js, state, js.get_named(object, c"exception")?)
+            .map_err(|e| read::rooted(e, "exception"))?,
+        details: match js.type_of(details)? {
+            napi::sys::ValueType::napi_undefined | napi::sys::ValueType::napi_null => Value::None,
+            _ => read::value(js, state, details).map_err(|e| read::rooted(e, "details"))?,
+        },
+    })
 }

@@ -122,6 +122,29 @@ impl Js {
         Ok(ty)
     }
 
+    /// `function(...args)` with `undefined` as `this`.
+    pub fn call_function(
+        self,
+        function: sys::napi_value,
+        args: &[sys::napi_value],
+    ) -> NodeResult<sys::napi_value> {
+        let receiver = self.undefined()?;
+        let mut result = ptr::null_mut();
+        call!(
+            self,
+            "call_function",
+            sys::napi_call_function(
+                self.env,
+                receiver,
+                function,
+                args.len(),
+                args.as_ptr(),
+                &mut result
+            )
+        )?;
+        Ok(result)
+    }
+
     pub fn null(self) -> NodeResult<sys::napi_value> {
         let mut v = ptr::null_mut();
         call!(self, "get_null", sys::napi_get_null(self.env, &mut v))?;
