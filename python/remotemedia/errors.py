@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,6 +14,8 @@ __all__ = [
     "NodeTypeNotFoundError",
     "RemoteMediaError",
     "SerializationError",
+    "TransportError",
+    "WorkerCrashedError",
 ]
 
 
@@ -102,3 +105,61 @@ class JsError(RemoteMediaError):
         self.js_stack = js_stack
         self.details = details if details is not None else {}
         super().__init__(f"{name}: {message}")
+
+
+class TransportError(JsError):
+    """The transport failed (not a node): a worker could not start, broke the protocol, ..."""
+
+
+class WorkerCrashedError(TransportError):
+    """A worker process running nodes died during the run."""
+
+
+_TRANSPORT_FAILURES: dict[str, type[TransportError]] = {
+    "WorkerCrashed": WorkerCrashedError,
+    "WorkerStartError": TransportError,
+    "ProtocolError": TransportError,
+    "TransportUnavailable": TransportError,
+}
+
+
+def _original(python: dict[str, Any]) -> BaseException | None:
+    """The exception a record describes, of its own type when that is importable and takes a message."""
+    module, qualname = python.get("module") or "builtins", python.get("type") or ""
+    try:
+        cls: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+    except (ImportError, AttributeError):
+        return None
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        return None
+    try:
+        exc = cls(python.get("message", ""))
+    except Exception:  # noqa: BLE001 - a constructor wanting other arguments: fall back to JsError
+        return None
+    traceback = python.get("traceback") or ""
+    if traceback:
+        exc.add_note(f"Raised in another process:\n{traceback.rstrip()}")
+    return exc
+
+
+def js_failure(name: str, message: str, stack: str | None, details: Any) -> BaseException:
+    """The exception Python code sees for a failed call into the TypeScript runtime.
+
+    A Python exception that caused it (``details["python"]``: type, module, message,
+    traceback) comes back as its own type when that type is importable and takes a
+    message; a transport failure (``details["causes"]`` names the error chain's tags)
+    as a :class:`TransportError`; anything else as :class:`JsError`.
+    """
+    info = details if isinstance(details, dict) else {}
+    causes = [c for c in info.get("causes", []) if isinstance(c, str)]
+    for cause in causes:
+        if cause in _TRANSPORT_FAILURES:
+            return _TRANSPORT_FAILURES[cause](name, message, stack, info)
+    python = info.get("python")
+    if isinstance(python, dict):
+        original = _original(python)
+        if original is not None:
+            return original
+    return JsError(name, message, stack, info)

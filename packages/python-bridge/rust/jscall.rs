@@ -136,7 +136,8 @@ pub fn settle(id: u64, result: Result<Value, JsFailure>) {
 }
 
 /// The exception Python sees for a failure: the one it carries, else a
-/// `remotemedia.errors.JsError` (or the helpers' fallback) built from it.
+/// `remotemedia.errors.js_failure` builds from it (a `RuntimeError` without
+/// the package).
 fn exception<'py>(py: Python<'py>, failure: JsFailure) -> PyResult<Bound<'py, PyAny>> {
     if let Some(exception) = &failure.exception {
         return Ok(exception.bind(py).clone());
@@ -159,10 +160,10 @@ def deliver(future, ok, value):
 
 def js_error(name, message, stack, details):
     try:
-        from remotemedia.errors import JsError
+        from remotemedia.errors import js_failure
     except ImportError:
         return RuntimeError(f"{name}: {message}")
-    return JsError(name, message, stack, details)
+    return js_failure(name, message, stack, details)
 "#;
 
 fn helpers(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {

@@ -43,7 +43,11 @@ export interface Failure {
   readonly stack?: string | undefined
   /** The Python exception it carries, re-raised in Python as is. */
   readonly exception?: PyObject | undefined
-  /** The error's own scalar fields, and `python` (type, module, message, traceback) when a Python exception caused it. */
+  /**
+   * The error's own scalar fields; `causes`, the `_tag` (or `name`) of each
+   * error along the `cause` chain, outermost first; and `python` (type,
+   * module, message, traceback) when a Python exception caused it.
+   */
   readonly details: Readonly<Record<string, unknown>>
 }
 
@@ -78,7 +82,11 @@ export const failureOf = (error: unknown): Failure => {
   const tag = (error as { _tag?: unknown })._tag
   let exception: PyObject | undefined
   const details: Record<string, unknown> = scalarFields(error)
+  const chain: Array<string> = []
+  details["causes"] = chain
   for (const e of causes(error)) {
+    const name = (e as { _tag?: unknown; name?: unknown })._tag ?? (e as { name?: unknown }).name
+    if (typeof name === "string") chain.push(name)
     const carried = (e as { exception?: unknown }).exception
     if (exception === undefined && isPyObject(carried)) exception = carried
     const python = e as { pyType?: unknown; pyModule?: unknown; pyMessage?: unknown; traceback?: unknown }
@@ -100,41 +108,45 @@ export const failureOf = (error: unknown): Failure => {
   }
 }
 
-let current: object | undefined
+const served = new Map<string, Handler>()
+
+const settle = (id: number, run: () => unknown): void => {
+  Promise.resolve()
+    .then(run)
+    .then(
+      (value) => native.settleJsCall(id, true, value),
+      (error: unknown) => native.settleJsCall(id, false, failureOf(error))
+    )
+    .catch((error: unknown) => native.settleJsCall(id, false, failureOf(error)))
+}
+
+const dispatch = (id: number, method: string, args: unknown): void =>
+  settle(id, () => {
+    const handler = served.get(method)
+    if (handler === undefined) {
+      const names = [...served.keys()].join(", ") || "(none)"
+      throw new Error(`no JavaScript function '${method}' is served to Python; served: ${names}`)
+    }
+    return handler(args)
+  })
 
 /**
- * Serves `handlers` to Python (replacing what was served before: one table
- * per process). Returns a function that stops serving them. A call to a name
- * not in the table fails naming the served ones.
+ * Serves `handlers` to Python under their names (replacing functions served
+ * under the same names before). Returns a function that stops serving them.
+ * A call to a name not served fails naming the served ones; with nothing
+ * served, Python's calls fail at once.
  *
  * @category serving
  * @since 0.1.0
  */
 export const serve = (handlers: Readonly<Record<string, Handler>>): () => void => {
-  const token = {}
-  current = token
-  const settle = (id: number, run: () => unknown): void => {
-    Promise.resolve()
-      .then(run)
-      .then(
-        (value) => native.settleJsCall(id, true, value),
-        (error: unknown) => native.settleJsCall(id, false, failureOf(error))
-      )
-      .catch((error: unknown) => native.settleJsCall(id, false, failureOf(error)))
-  }
-  native.serveCalls((id, method, args) =>
-    settle(id, () => {
-      const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined
-      if (handler === undefined) {
-        const served = Object.keys(handlers).join(", ") || "(none)"
-        throw new Error(`no JavaScript function '${method}' is served to Python; served: ${served}`)
-      }
-      return handler(args)
-    })
-  )
+  const entries = Object.entries(handlers)
+  if (served.size === 0 && entries.length > 0) native.serveCalls(dispatch)
+  for (const [name, handler] of entries) served.set(name, handler)
   return () => {
-    if (current !== token) return
-    current = undefined
-    native.serveCalls(null)
+    for (const [name, handler] of entries) {
+      if (served.get(name) === handler) served.delete(name)
+    }
+    if (served.size === 0) native.serveCalls(null)
   }
 }

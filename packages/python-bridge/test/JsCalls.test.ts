@@ -94,7 +94,7 @@ describe("JsCalls", () => {
     assert.deepStrictEqual(await failureOf.callJs(["fail", null]), [
       "JsError",
       "RunFailed: node n1 broke",
-      { nodeId: "n1", _tag: "RunFailed" },
+      { nodeId: "n1", _tag: "RunFailed", causes: ["RunFailed"] },
       "RunFailed"
     ])
     const unknown = (await failureOf.callJs(["nope", null])) as Array<unknown>
