@@ -13,6 +13,7 @@ __all__ = [
     "NodeInitializationError",
     "NodeTypeNotFoundError",
     "RemoteMediaError",
+    "RuntimeNotFoundError",
     "SerializationError",
     "TransportError",
     "WorkerCrashedError",
@@ -163,3 +164,8 @@ def js_failure(name: str, message: str, stack: str | None, details: Any) -> Base
         if original is not None:
             return original
     return JsError(name, message, stack, info)
+
+
+class RuntimeNotFoundError(RemoteMediaError, RuntimeError):
+    """A standalone caller cannot start the TypeScript runtime: Node.js or the ``remotemedia``
+    CLI is missing. The message says what to install (or which variable to set)."""

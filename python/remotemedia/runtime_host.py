@@ -792,7 +792,7 @@ async def _pull(
 
 def _chunk_failed(cursor: SourceCursor, items: list[Any], exc: Exception) -> ChunkResult:
     cursor.done = True
-    record = error_record(exc, cursor.produced + len(items))
+    record = _live_record(exc, cursor.produced + len(items))
     cursor.produced += len(items)
     return items, True, record
 
@@ -806,7 +806,7 @@ def _chunk_done(cursor: SourceCursor, items: list[Any], stopped: bool) -> ChunkR
 
 async def _record_failure(awaitable: Awaitable[Any]) -> ErrorRecord | None:
     failure = await _capture(awaitable)
-    return None if failure is None else error_record(failure)
+    return None if failure is None else _live_record(failure)
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
 import { CliError, usageError } from "./CliError.js"
 import { describeFailure, exitCodeOf } from "./Failure.js"
 import { mainHelp, runHelp, validateHelp } from "./Help.js"
+import { host } from "./host.js"
 import { runCommand } from "./Run.js"
 import { validateCommand } from "./Validate.js"
 
@@ -58,7 +59,7 @@ const printHelp = (text: string): number => {
   return 0
 }
 
-const commands: Readonly<Record<string, (args: ReadonlyArray<string>) => Promise<number>>> = { run, validate }
+const commands: Readonly<Record<string, (args: ReadonlyArray<string>) => Promise<number>>> = { run, validate, host }
 
 /**
  * Runs the `remotemedia` command line with `argv` (the arguments after the

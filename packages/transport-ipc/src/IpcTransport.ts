@@ -35,7 +35,7 @@ import {
 import { Config, type Context, Effect, Layer, Option, Schema, Scope } from "effect"
 import * as LiveInstance from "./internal/LiveInstance.js"
 import { type LoadedNode, type LoadRequest, Session } from "./internal/Session.js"
-import { sourceStage, transformStage } from "./internal/Stages.js"
+import { stagesOf } from "./internal/Stages.js"
 import { WorkerPool } from "./internal/WorkerPool.js"
 
 /**
@@ -283,13 +283,7 @@ const loadGroup = (
         )
       )
     }
-    // A source node starts a new chain: a source in mid-pipeline stays visible to the executor.
-    const chains: Array<Array<LoadedNode>> = []
-    for (const node of loaded) {
-      if (node.isSource || chains.length === 0) chains.push([node])
-      else chains[chains.length - 1]!.push(node)
-    }
-    return chains.map((chain) => (chain[0]!.isSource ? sourceStage(session, chain, settings) : transformStage(session, chain, settings)))
+    return stagesOf(session, loaded, settings)
   })
 
 const cleanup = (

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+export * as Host from "./Host.js"
 export * as IpcError from "./IpcError.js"
 export * as IpcTransport from "./IpcTransport.js"
 

@@ -17,8 +17,13 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from ..runtime_host import RuntimeHost
+    from .server import LiveNodes
+
+__all__ = ["main", "serve"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -152,17 +157,35 @@ def main(argv: list[str] | None = None) -> int:
         _widen_pipe(fd)
 
     from .. import register_allowed_module
-    from .framing import DEFAULT_MAX_FRAME, FrameReader, FrameWriter
-    from .server import Worker, hello_message
+    from .framing import DEFAULT_MAX_FRAME
 
-    cap = DEFAULT_MAX_FRAME if args.max_frame_bytes is None else args.max_frame_bytes
-    writer = FrameWriter(args.out_fd, max_frame=cap)
-    # Unbuffered: the reader keeps its own read-ahead window, so it knows what is waiting.
-    reader = FrameReader(os.fdopen(args.in_fd, "rb", buffering=0, closefd=False), max_frame=cap)
     for module in args.allowed:
         register_allowed_module(module)
     for module in args.imports:
         importlib.import_module(module)
-    worker = Worker(reader, writer)
+    cap = DEFAULT_MAX_FRAME if args.max_frame_bytes is None else args.max_frame_bytes
+    return serve(args.in_fd, args.out_fd, max_frame=cap)
+
+
+def serve(
+    in_fd: int,
+    out_fd: int,
+    *,
+    max_frame: int | None = None,
+    host: RuntimeHost | None = None,
+    live: LiveNodes | None = None,
+) -> int:
+    """Say ``hello`` on ``out_fd``, then answer requests from ``in_fd`` until ``shutdown`` or
+    EOF (returns 0) or a protocol error (2). Touches nothing else of the process: a standalone
+    caller runs it on a thread of its own, with its own ``host`` (event loop) and ``live``
+    objects; neither fd is closed."""
+    from .framing import DEFAULT_MAX_FRAME, FrameReader, FrameWriter
+    from .server import Worker, hello_message
+
+    cap = DEFAULT_MAX_FRAME if max_frame is None else max_frame
+    writer = FrameWriter(out_fd, max_frame=cap)
+    # Unbuffered: the reader keeps its own read-ahead window, so it knows what is waiting.
+    reader = FrameReader(os.fdopen(in_fd, "rb", buffering=0, closefd=False), max_frame=cap)
+    worker = Worker(reader, writer, host, live)
     worker.send(hello_message())
     return worker.serve()

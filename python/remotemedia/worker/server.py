@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from time import perf_counter
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, Protocol
 
 from .. import runtime_host
 from .._pickler import dump as pickle_dump
@@ -31,6 +31,7 @@ __all__ = [
     "EXIT_PROTOCOL",
     "EXIT_TIMEOUT",
     "PROTOCOL_VERSION",
+    "LiveNodes",
     "Worker",
     "hello_message",
 ]
@@ -110,6 +111,18 @@ class _Failure(Exception):
         self.extra = extra
 
 
+class LiveNodes(Protocol):
+    """The caller's own objects, served by a standalone caller's worker (``load_live``)."""
+
+    def node(self, ref: int) -> Any:
+        """The object registered as ``ref``; raises :class:`LookupError` when there is none."""
+        ...
+
+    def remember(self, ref: int, exc: BaseException) -> int:
+        """Keep ``exc``, raised by the object ``ref``, for its run; returns the id naming it."""
+        ...
+
+
 class _ParentGone(Exception):
     """The request pipe ended while a batch ran: the parent is gone, nothing is answered."""
 
@@ -164,24 +177,36 @@ class _Watchdog:
 class _Slot:
     """A loaded node: its id, how many items it received, what one took lately, for a source its cursor."""
 
-    __slots__ = ("cost", "cursor", "is_source", "node", "node_id", "received")
+    __slots__ = ("cost", "cursor", "is_source", "node", "node_id", "received", "ref")
 
-    def __init__(self, node: Any, node_id: str, is_source: bool) -> None:
+    def __init__(self, node: Any, node_id: str, is_source: bool, ref: int | None) -> None:
         self.node = node
         self.node_id = node_id
         self.is_source = is_source
+        self.ref = ref  # the caller's registration of a live object (load_live), else None
         self.received = 0
         self.cursor: SourceCursor | None = None
         self.cost = 1.0  # seconds per item, as last measured: unknown, taken as slow
 
 
 class Worker:
-    """Serves requests from ``reader`` and answers on ``writer`` until shutdown or EOF."""
+    """Serves requests from ``reader`` and answers on ``writer`` until shutdown or EOF.
+
+    With ``live`` (a standalone caller serving its own objects, PROTOCOL.md
+    "Standalone callers"), ``load_live`` requests run the objects ``live``
+    holds, and the error replies of their failures name the exception kept by
+    ``live.remember`` (field ``exception``).
+    """
 
     def __init__(
-        self, reader: FrameReader, writer: FrameWriter, host: RuntimeHost | None = None
+        self,
+        reader: FrameReader,
+        writer: FrameWriter,
+        host: RuntimeHost | None = None,
+        live: LiveNodes | None = None,
     ) -> None:
         self._reader = reader
+        self._live = live
         self._writer = writer
         self._host = host or runtime_host.default_host
         self._process_batch = self._host.process_batch
@@ -200,6 +225,8 @@ class Worker:
             "cleanup": self._cleanup,
             "cancel": self._cancel,
         }
+        if live is not None:
+            self._handlers["load_live"] = self._load_live
 
     # -- sending -------------------------------------------------------------
 
@@ -318,14 +345,16 @@ class Worker:
             raise ProtocolError(f"slot {slot} is already loaded")
         return slot, node_id
 
-    def _install(self, slot: int, node_id: str, node: Any) -> dict[str, Any]:
+    def _install(
+        self, slot: int, node_id: str, node: Any, ref: int | None = None
+    ) -> dict[str, Any]:
         info = runtime_host.describe_node(node)
         if info["problem"] is not None:
             raise _Failure("load", node_id, _record("TypeError", info["problem"]))
         error = self._host.initialize(node)
         if error is not None:
-            raise _Failure("initialize", node_id, error)
-        entry = _Slot(node, node_id, info["is_source"])
+            raise _Failure("initialize", node_id, error, **self._kept(ref, error))
+        entry = _Slot(node, node_id, info["is_source"], ref)
         if entry.is_source:
             entry.cursor = self._host.start_source(node)
         self._slots[slot] = entry
@@ -356,6 +385,23 @@ class Worker:
         except Exception as exc:
             raise _Failure("load", node_id, runtime_host.error_record(exc)) from exc
         return self._install(slot, node_id, node)
+
+    def _load_live(self, msg: dict[str, Any]) -> dict[str, Any]:
+        slot, node_id = self._new_slot(msg)
+        ref = _field(msg, "ref", int)
+        assert self._live is not None
+        try:
+            node = self._live.node(ref)
+        except LookupError as exc:
+            raise _Failure("load", node_id, runtime_host.error_record(exc)) from exc
+        return self._install(slot, node_id, node, ref)
+
+    def _kept(self, ref: int | None, record: ErrorRecord) -> dict[str, Any]:
+        """The ``exception`` field of a live object's failure: the id its caller keeps it by."""
+        exc = record.get("exception")
+        if ref is None or exc is None or self._live is None:
+            return {}
+        return {"exception": self._live.remember(ref, exc)}
 
     # -- processing ----------------------------------------------------------
 
@@ -593,7 +639,9 @@ class Worker:
         outputs, failure = self._through(chain, items, times, limit, msg["seq"], now)
         if failure is not None:
             slot, record = failure
-            raise _Failure("process", slot.node_id, record, outputs=outputs)
+            raise _Failure(
+                "process", slot.node_id, record, outputs=outputs, **self._kept(slot.ref, record)
+            )
         if times is None:
             return {"op": "result", "outputs": outputs}
         return {"op": "result", "outputs": outputs, "times": times}
@@ -638,7 +686,14 @@ class Worker:
             raise
         if failure is not None:
             slot, record = failure
-            raise _Failure("process", slot.node_id, record, outputs=outputs, done=True)
+            raise _Failure(
+                "process",
+                slot.node_id,
+                record,
+                outputs=outputs,
+                done=True,
+                **self._kept(slot.ref, record),
+            )
         reply: dict[str, Any] = {"op": "result", "outputs": outputs, "done": done}
         if times is not None:
             reply["times"] = times
@@ -683,7 +738,7 @@ class Worker:
             self._host.close_source(slot.cursor)
         error = self._host.cleanup(slot.node)
         if error is not None:
-            raise _Failure("cleanup", slot.node_id, error)
+            raise _Failure("cleanup", slot.node_id, error, **self._kept(slot.ref, error))
         reply: dict[str, Any] = {"op": "ok"}
         if msg.get("return_state"):
             sink = io.BytesIO()

@@ -48,6 +48,8 @@ export type Request =
     readonly params: { readonly [key: string]: unknown }
   }
   | { readonly op: "load_instance"; readonly slot: number; readonly node_id: string; readonly class_name: string; readonly data: Uint8Array }
+  /** A standalone caller's own object, registered by it as `ref` for the run (PROTOCOL.md, "Standalone callers"). */
+  | { readonly op: "load_live"; readonly slot: number; readonly node_id: string; readonly ref: number }
   | {
     readonly op: "process"
     readonly slots: ReadonlyArray<number>
@@ -95,6 +97,8 @@ export interface ErrorReply {
   readonly index: number | null
   readonly outputs?: ReadonlyArray<RuntimeData.RuntimeData> | undefined
   readonly done?: boolean | undefined
+  /** A standalone caller's id of the exception a live object raised (kept by the caller). */
+  readonly exception?: number | null | undefined
 }
 
 /**
@@ -151,7 +155,8 @@ export const invalidReason = (u: unknown): string | undefined => {
       need("traceback", (v) => typeof v === "string", "a string") ??
       need("index", (v) => isOptional(v, isInt), "an integer or nil") ??
       need("node_id", (v) => isOptional(v, (x) => typeof x === "string"), "a string or nil") ??
-      need("outputs", (v) => isOptional(v, Array.isArray), "an array")
+      need("outputs", (v) => isOptional(v, Array.isArray), "an array") ??
+      need("exception", (v) => isOptional(v, isInt), "an integer or nil")
   }
   const seq = need("seq", isInt, "an integer")
   if (seq !== undefined) return seq

@@ -12,10 +12,36 @@ import { NodeProcessError, PythonError, RuntimeData as RD, Transport } from "@re
 import { Effect, Stream } from "effect"
 import { ItemTimeout } from "../IpcError.js"
 import { CodecError } from "./Codec.js"
-import type { Reply } from "./Protocol.js"
-import { type LoadedNode, type Session } from "./Session.js"
+import type { ProtocolError, WorkerCrashed } from "../IpcError.js"
+import type { Reply, Request } from "./Protocol.js"
 
 type RuntimeData = RD.RuntimeData
+
+/**
+ * What stages need of a loaded node.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface StageNode {
+  readonly slot: number
+  readonly nodeId: string
+  readonly isSource: boolean
+}
+
+/**
+ * What stages need of the worker running their nodes: a {@link Session}
+ * (a spawned worker), or a standalone caller's attached worker.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface StageSession {
+  /** Sends a request and waits for its reply (`restartable`: a crash may be retried on a new worker). */
+  run(request: Request, during: string, restartable: boolean): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError>
+  /** The worker now: whether it takes requests, and how to stop it when an item overran its time limit. */
+  readonly current: { readonly alive: boolean; kill(): void }
+}
 
 /**
  * The options stages use.
@@ -32,7 +58,7 @@ export interface StageSettings {
 /** A reply's outputs, and the failure that ended the request after them (none for a `result`). */
 const outcomeOf = (
   reply: Reply,
-  chain: ReadonlyArray<LoadedNode>,
+  chain: ReadonlyArray<StageNode>,
   firstIndex: number,
   settings: StageSettings
 ): { readonly outputs: ReadonlyArray<RuntimeData>; readonly error: NodeProcessError | undefined } => {
@@ -70,7 +96,7 @@ const unencodable = (
 }
 
 /** Kills the worker when it outlives the item time limit by far (its own watchdog could not run). */
-const backstop = <A, E>(effect: Effect.Effect<A, E>, session: Session, nodeId: string, budgetMs: number | undefined) =>
+const backstop = <A, E>(effect: Effect.Effect<A, E>, session: StageSession, nodeId: string, budgetMs: number | undefined) =>
   budgetMs === undefined ? effect : Effect.timeoutOrElse(effect, {
     duration: budgetMs,
     orElse: () =>
@@ -86,7 +112,7 @@ const backstop = <A, E>(effect: Effect.Effect<A, E>, session: Session, nodeId: s
  * @category constructors
  * @since 0.1.0
  */
-export const transformStage = (session: Session, chain: ReadonlyArray<LoadedNode>, settings: StageSettings): Transport.TransformStage => {
+export const transformStage = (session: StageSession, chain: ReadonlyArray<StageNode>, settings: StageSettings): Transport.TransformStage => {
   const slots = chain.map((n) => n.slot)
   const first = chain[0]!.nodeId
   const limit = settings.itemTimeoutMs
@@ -130,7 +156,7 @@ export const transformStage = (session: Session, chain: ReadonlyArray<LoadedNode
  * @category constructors
  * @since 0.1.0
  */
-export const sourceStage = (session: Session, chain: ReadonlyArray<LoadedNode>, settings: StageSettings): Transport.SourceStage => {
+export const sourceStage = (session: StageSession, chain: ReadonlyArray<StageNode>, settings: StageSettings): Transport.SourceStage => {
   const slots = chain.map((n) => n.slot)
   const source = chain[0]!.nodeId
   const { maxItems, maxWaitMs } = Transport.sourceChunk(settings)
@@ -160,4 +186,21 @@ export const sourceStage = (session: Session, chain: ReadonlyArray<LoadedNode>, 
       )
     )
   }
+}
+
+/**
+ * The stages of nodes loaded in one worker, in order: consecutive nodes fuse
+ * into one chain; a source node starts a new chain (a source in mid-pipeline
+ * stays visible to the executor).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const stagesOf = (session: StageSession, loaded: ReadonlyArray<StageNode>, settings: StageSettings): Array<Transport.Stage> => {
+  const chains: Array<Array<StageNode>> = []
+  for (const node of loaded) {
+    if (node.isSource || chains.length === 0) chains.push([node])
+    else chains[chains.length - 1]!.push(node)
+  }
+  return chains.map((chain) => (chain[0]!.isSource ? sourceStage(session, chain, settings) : transformStage(session, chain, settings)))
 }
