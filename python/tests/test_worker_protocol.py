@@ -65,6 +65,11 @@ def test_ts_to_python_vectors_exist_and_cover_every_request() -> None:
         "cancel",
         "cleanup",
         "shutdown",
+        "load_live",
+        "hello",
+        "outputs",
+        "error",
+        "ok",
     }
 
 

@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
 import { BLOB_THRESHOLD, Codec } from "../src/internal/Codec.js"
 import { decodeBody, FrameDecoder, FrameEncoder } from "../src/internal/Framing.js"
+import { invalidRequest } from "../src/internal/Control.js"
 import { invalidReason } from "../src/internal/Protocol.js"
 import { PickledObject } from "../src/PickledObject.js"
 import { hex, loadVectors, tag, unhex, untag, vectorsDir } from "./vectors.js"
@@ -82,6 +83,28 @@ const tsToPython: ReadonlyArray<readonly [string, Record<string, unknown>, numbe
   ["cleanup", { op: "cleanup", slot: 1, return_state: true, seq: 7 }],
   ["shutdown", { op: "shutdown", seq: 8 }],
   ["cancel", { op: "cancel", target: 5, seq: 10 }],
+  ["load_live", { op: "load_live", slot: 3, node_id: "counter_0", ref: 1, seq: 11 }],
+  ["control_hello", { op: "hello", protocol: 1, runtime: "0.1.0", node: "v20.20.2" }],
+  ["control_outputs", { op: "outputs", seq: 1, outputs: [2, new Tensor(Float32Array.from([2.5, -1]))] }],
+  [
+    "control_error",
+    {
+      op: "error",
+      seq: 2,
+      name: "NodeProcessError",
+      message: "Node 'counter_0' failed on item 1: ValueError: bad item 2",
+      stack: "NodeProcessError: Node 'counter_0' failed on item 1: ValueError: bad item 2\n    at run (Host.ts:1:1)",
+      details: { nodeId: "counter_0", itemIndex: 1, causes: ["NodeProcessError", "PythonError"] },
+      python: {
+        type: "ValueError",
+        module: "builtins",
+        message: "bad item 2",
+        traceback: "Traceback (most recent call last):\n  File \"x.py\", line 1, in process\nValueError: bad item 2\n",
+        exception: 7
+      }
+    }
+  ],
+  ["control_ok", { op: "ok", seq: 3 }],
   [
     "process_split_body",
     {
@@ -142,7 +165,8 @@ describe("shared vectors", () => {
       assert.strictEqual(frames.length, 1)
       const decoded = decode(frames[0]!)
       assert.deepStrictEqual(decoded, untag(vector.message))
-      assert.strictEqual(invalidReason(decoded), undefined)
+      // Control requests of a standalone caller, else worker replies
+      assert.strictEqual((vector.name.startsWith("control_") ? invalidRequest : invalidReason)(decoded), undefined)
     })
   }
 
@@ -164,5 +188,17 @@ describe("Protocol.invalidReason", () => {
     assert.match(invalidReason({ op: "result", seq: 1 })!, /'outputs'/)
     assert.match(invalidReason({ op: "ok" })!, /'seq'/)
     assert.match(invalidReason({ op: "error", seq: 1, phase: "nap", type: "", message: "", traceback: "" })!, /'phase'/)
+  })
+})
+
+describe("Control.invalidRequest", () => {
+  it("accepts run and shutdown and rejects broken requests with a reason", () => {
+    assert.strictEqual(invalidRequest({ op: "shutdown", seq: 0 }), undefined)
+    assert.strictEqual(invalidRequest({ op: "run", seq: 1, pipeline: { nodes: [] }, inputs: [1], transport: null }), undefined)
+    assert.match(invalidRequest({ op: "run", pipeline: { nodes: [] }, inputs: [] })!, /'seq'/)
+    assert.match(invalidRequest({ op: "run", seq: 1, pipeline: { nodes: [] } })!, /'inputs'/)
+    assert.match(invalidRequest({ op: "run", seq: 1, pipeline: { graph: 1 }, inputs: [] })!, /'pipeline'/)
+    assert.match(invalidRequest({ op: "run", seq: 1, pipeline: { nodes: [] }, inputs: [], transport: 3 })!, /'transport'/)
+    assert.match(invalidRequest({ op: "fly", seq: 1 })!, /unknown message op "fly"/)
   })
 })

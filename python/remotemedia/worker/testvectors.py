@@ -313,6 +313,65 @@ def _python_to_ts() -> list[tuple[str, dict[str, Any]]]:
                 "done": True,
             },
         ),
+        (
+            "error_live_process",
+            {
+                "op": "error",
+                "seq": 10,
+                "phase": "process",
+                "node_id": "counter_0",
+                "type": "ValueError",
+                "module": "builtins",
+                "message": "bad item 2",
+                "traceback": 'Traceback (most recent call last):\n  File "x.py", line 1, in process\nValueError: bad item 2\n',
+                "index": 2,
+                "outputs": [],
+                "exception": 7,
+            },
+        ),
+        (
+            "control_run_nodes",
+            {
+                "op": "run",
+                "pipeline": {
+                    "nodes": [
+                        {
+                            "live": 1,
+                            "name": "counter",
+                            "class_name": "__main__.Counter",
+                            "is_source": False,
+                        },
+                        {
+                            "id": "calc",
+                            "node_type": "CalculatorNode",
+                            "params": {"operation": "add", "operand": 1},
+                        },
+                    ],
+                    "name": None,
+                },
+                "inputs": [1, np.array([1.5, -2.0], dtype=np.float32)],
+                "transport": None,
+                "seq": 1,
+            },
+        ),
+        (
+            "control_run_manifest",
+            {
+                "op": "run",
+                "pipeline": {
+                    "manifest": {
+                        "version": "v1",
+                        "metadata": {"name": "m"},
+                        "nodes": [{"id": "calc", "node_type": "CalculatorNode", "params": {}}],
+                        "connections": [],
+                    }
+                },
+                "inputs": [""],
+                "transport": "ipc",
+                "seq": 2,
+            },
+        ),
+        ("control_shutdown", {"op": "shutdown", "seq": 3}),
     ]
 
 
