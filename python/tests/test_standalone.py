@@ -143,7 +143,7 @@ def test_a_mixed_list_runs_live_nodes_here_and_manifest_nodes_in_the_child(
     assert lines == [{"outputs": [4, 7], "a": 2, "b": 11, "only": [6]}]
 
 
-def test_consecutive_live_nodes_fuse_and_media_values_cross(tmp_path: Path) -> None:
+def test_media_values_cross_and_async_nodes_run_on_the_worker_thread_loop(tmp_path: Path) -> None:
     lines, _ = run_script(
         """
         import numpy as np
@@ -158,11 +158,29 @@ def test_consecutive_live_nodes_fuse_and_media_values_cross(tmp_path: Path) -> N
         [got] = asyncio.run(execute_pipeline_with_input([Gain(name="g")], [audio]))
         [arr] = asyncio.run(execute_pipeline_with_input([Double(name="d"), Double(name="e")],
                                                         [np.arange(3, dtype=np.int32)]))
-        out(audio=got.samples.tolist(), rate=got.sample_rate, arr=arr.tolist(), dtype=str(arr.dtype))
+        class Later(Node):
+            async def process(self, x):
+                await asyncio.sleep(0.01)
+                return x + 1
+        class Split(Node):
+            async def process(self, x):
+                for i in range(x):
+                    yield i
+        spread = asyncio.run(execute_pipeline_with_input([Later(name="l"), Split(name="s")], [1, 2]))
+        out(audio=got.samples.tolist(), rate=got.sample_rate, arr=arr.tolist(), dtype=str(arr.dtype),
+            spread=spread)
         """,
         tmp_path,
     )
-    assert lines == [{"audio": [0.5, -1.0], "rate": 16000, "arr": [0, 4, 8], "dtype": "int32"}]
+    assert lines == [
+        {
+            "audio": [0.5, -1.0],
+            "rate": 16000,
+            "arr": [0, 4, 8],
+            "dtype": "int32",
+            "spread": [0, 1, 0, 1, 2],
+        }
+    ]
 
 
 def test_concurrent_calls_from_one_loop_and_from_several_threads(tmp_path: Path) -> None:
