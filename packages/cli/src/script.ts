@@ -1,5 +1,5 @@
-// Runs a Python script target (`remotemedia run file.py -- args`): the dispatch to @remotemedia/python-bridge's runScript.
-import { CliError } from "./CliError.js"
+// Runs a Python script target (`remotemedia run file.py -- args`) inside this runtime, through @remotemedia/python-bridge's runScript.
+import { runScript as runInRuntime } from "@remotemedia/python-bridge"
 
 /** What `remotemedia run` passes on to a script run. */
 export interface ScriptOptions {
@@ -9,6 +9,11 @@ export interface ScriptOptions {
   readonly signal: AbortSignal
 }
 
-/** Runs the script at `path` with `argv` as its `sys.argv[1:]`; resolves to its exit code. */
-export const runScript = (_path: string, _argv: ReadonlyArray<string>, _options: ScriptOptions): Promise<number> =>
-  Promise.reject(new CliError("running a Python script is not available yet"))
+/**
+ * Runs the script at `path` with `argv` as its `sys.argv[1:]`; resolves to its exit code (its traceback, if
+ * it fails, is on stderr already). A config file chooses the transport of its runs as for a manifest.
+ */
+export const runScript = async (path: string, argv: ReadonlyArray<string>, options: ScriptOptions): Promise<number> => {
+  if (options.configFile !== undefined) process.env["REMOTEMEDIA_CONFIG"] = options.configFile
+  return runInRuntime(path, argv, { transport: options.transport, signal: options.signal })
+}

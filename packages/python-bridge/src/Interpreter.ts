@@ -59,6 +59,7 @@ import { fileURLToPath } from "node:url"
 import { isMainThread } from "node:worker_threads"
 import { native, NativeRef, type StartInfo as NativeStartInfo, Want } from "./internal/native.js"
 import { type Args, bridged, type Kwargs, PyObject } from "./PyObject.js"
+import { serveExecutor } from "./PythonApi.js"
 import { fromNative, PythonStartError } from "./PythonError.js"
 
 /**
@@ -217,5 +218,7 @@ export const start = (options: StartOptions = {}): Python => {
     throw fromNative(error, { tried: search.tried })
   }
   running ??= new Python(toInfo(info))
+  // Python code may run pipelines from here on (remotemedia.execute_pipeline); worker threads leave that to the main one.
+  if (isMainThread) serveExecutor()
   return running
 }

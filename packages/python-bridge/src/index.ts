@@ -8,12 +8,14 @@
  */
 export * as Interpreter from "./Interpreter.js"
 export * as JsCalls from "./JsCalls.js"
+export * as PythonApi from "./PythonApi.js"
 export * as PythonInput from "./PythonInput.js"
 export * as RuntimeHost from "./RuntimeHost.js"
 
 export { CancelToken } from "./CancelToken.js"
 export { Python, start, type StartInfo, type StartOptions } from "./Interpreter.js"
 export { type Args, isPyObject, type Kwargs, PyObject } from "./PyObject.js"
+export { runScript, type ScriptOptions } from "./PythonApi.js"
 export { PythonNode, pythonObject } from "./PythonInput.js"
 export {
   type BridgeError,

@@ -99,7 +99,7 @@ describe("JsCalls", () => {
     ])
     const unknown = (await failureOf.callJs(["nope", null])) as Array<unknown>
     assert.strictEqual(unknown[0], "JsError")
-    assert.include(unknown[1] as string, "no JavaScript function 'nope' is served to Python; served: fail")
+    assert.include(unknown[1] as string, "no JavaScript function 'nope' is served to Python; served: remotemedia.execute, fail")
   })
 
   it("a Python exception the failure carries is re-raised as that very exception", async () => {
@@ -116,10 +116,10 @@ describe("JsCalls", () => {
     assert.deepStrictEqual(failure.slice(0, 2), ["ValueError", "bad sample rate"])
   })
 
-  it("without a served table Python gets a clear error at once", async () => {
+  it("the executor is served from start(); other names fail at once, naming what is served", async () => {
     const { get } = await fixture
     const failure = (await (await get("failure_of")).callJs(["anything", null])) as Array<unknown>
-    assert.strictEqual(failure[0], "RuntimeError")
-    assert.include(failure[1] as string, "no JavaScript runtime serves calls")
+    assert.strictEqual(failure[0], "JsError")
+    assert.include(failure[1] as string, "no JavaScript function 'anything' is served to Python; served: remotemedia.execute")
   })
 })
