@@ -307,13 +307,19 @@ class _Child:
 
     def _serve_worker(self, requests: int, replies: int, registry: _Registry) -> None:
         """The worker channel, on this thread with its own event loop, until the child ends it."""
+        status = 0
         try:
-            serve(requests, replies, host=RuntimeHost(), live=registry)
+            status = serve(requests, replies, host=RuntimeHost(), live=registry)
         except OSError as exc:  # the child died while a reply was being written
             log.debug("worker channel of runtime %d closed: %s", self.pid, exc)
         finally:
             os.close(requests)
             os.close(replies)
+        if status != 0:
+            # A child that broke the worker protocol cannot run this process's nodes any more:
+            # end it, so that its runs fail now and the next call starts a new one.
+            log.error("runtime %d broke the worker protocol: stopping it", self.pid)
+            self._kill()
 
     def submit(self, message: dict[str, Any], settle: _Settle) -> None:
         """Send a request; ``settle`` gets its reply. Raises when the child is gone."""

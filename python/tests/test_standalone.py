@@ -340,3 +340,55 @@ def test_a_run_through_a_missing_cli_raises_runtime_not_found(tmp_path: Path) ->
         env={"REMOTEMEDIA_CLI": "/nonexistent/bin.js"},
     )
     assert "REMOTEMEDIA_CLI='/nonexistent/bin.js'" in lines[0]["message"]
+
+
+FAKE_HOST = """#!{python}
+# A fake runtime child: says hello on fd 4 ({hello}), reads one request, then {then}.
+import os, sys, time
+from remotemedia.worker.codec import encode
+from remotemedia.worker.framing import FrameReader, frame
+os.write(4, frame(encode({hello})))
+FrameReader(os.fdopen(3, "rb", buffering=0)).read()
+{then_code}
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize(
+    ("hello", "then", "then_code", "expected"),
+    [
+        (
+            {"op": "hello", "protocol": 1, "runtime": "fake", "node": "v0"},
+            "breaks the worker protocol",
+            "os.write(5, b'\\\\x00\\\\x00\\\\x00\\\\x01\\\\xc1')",
+            "was killed by SIGKILL",
+        ),
+        (
+            {"op": "hello", "protocol": 2, "runtime": "fake", "node": "v0"},
+            "waits",
+            "",
+            "expected hello (protocol 1)",
+        ),
+    ],
+)
+def test_a_child_that_breaks_the_protocol_fails_the_run_at_once(
+    tmp_path: Path, hello: dict[str, Any], then: str, then_code: str, expected: str
+) -> None:
+    fake = tmp_path / "fake-remotemedia"
+    fake.write_text(
+        FAKE_HOST.format(python=sys.executable, hello=hello, then=then, then_code=then_code)
+    )
+    fake.chmod(0o755)
+    lines, _ = run_script(
+        """
+        t0 = time.perf_counter()
+        try:
+            asyncio.run(execute_pipeline_with_input([Counter(name="c")], [1]))
+        except WorkerCrashedError as exc:
+            out(message=str(exc), took=time.perf_counter() - t0)
+        """,
+        tmp_path,
+        env={"REMOTEMEDIA_CLI": str(fake)},
+    )
+    assert expected in lines[0]["message"]
+    assert lines[0]["took"] < 10
