@@ -234,7 +234,7 @@ fn call_blocking<'py>(args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>>
     });
     post(method, value, Completion::Wait(slot.clone()))?;
     let filled = || lock(&slot.result).is_some();
-    if !(slot.lane.is_some() && runtime::pump_until(py, filled)) {
+    if !(slot.lane.is_some() && pump_outside_loop(py, filled)?) {
         py.detach(|| {
             let mut result = lock(&slot.result);
             while result.is_none() {
@@ -248,6 +248,19 @@ fn call_blocking<'py>(args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>>
         Some(Err(failure)) => Err(PyErr::from_value(exception(py, failure)?)),
         None => Err(py_err(BridgeError::ThreadStopped)),
     }
+}
+
+/// [`runtime::pump_until`] with no asyncio loop marked running on this
+/// thread meanwhile: the caller may be inside one (`asyncio.run` in a sync
+/// node), and the jobs served here are other callers' code, free to start
+/// loops of their own.
+fn pump_outside_loop(py: Python<'_>, done: impl Fn() -> bool) -> PyResult<bool> {
+    let events = py.import("asyncio.events")?;
+    let running = events.call_method0("_get_running_loop")?;
+    events.call_method1("_set_running_loop", (py.None(),))?;
+    let pumped = runtime::pump_until(py, done);
+    events.call_method1("_set_running_loop", (running,))?;
+    Ok(pumped)
 }
 
 /// `serving()`: True when a JS env serves calls.
