@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import sys
 from typing import Any
 
 __all__ = ["embedded", "execute"]
 
-#: The JS function (served by @remotemedia/python-bridge's PythonApi) that runs a pipeline.
+#: The JS functions (served by @remotemedia/python-bridge's PythonApi) that run and cancel a pipeline.
 EXECUTE = "remotemedia.execute"
+CANCEL = "remotemedia.cancel"
+
+_tokens = itertools.count()
 
 
 def embedded() -> bool:
@@ -17,8 +22,11 @@ def embedded() -> bool:
     return "_remotemedia_js" in sys.modules
 
 
-async def execute(pipeline: Any, inputs: list[Any], *, transport: str | None) -> list[Any]:
+async def execute(pipeline: Any, inputs: list[Any] | None, *, transport: str | None) -> list[Any]:
     """Runs ``pipeline`` (validated by :mod:`remotemedia.api`) on ``inputs``; all outputs, in order.
+
+    ``inputs`` None runs it once without input, as the executor's ``executePipeline`` does: a
+    source node produces the items, else the first node receives ``""``.
 
     Embedded, the executor of the runtime around this interpreter runs it and the nodes are the
     caller's own objects (on ``inproc``). Standalone, a runtime child process runs it and the
@@ -29,11 +37,21 @@ async def execute(pipeline: Any, inputs: list[Any], *, transport: str | None) ->
         from remotemedia._standalone import standalone_runtime
 
         return await standalone_runtime().execute(pipeline, inputs, transport)
-    request = {"pipeline": pipeline, "inputs": list(inputs), "transport": transport}
+    token = f"{os.getpid()}-{next(_tokens)}"
+    items = None if inputs is None else list(inputs)
+    request = {"pipeline": pipeline, "inputs": items, "transport": transport, "run": token}
     if js.on_lane():
         # A bridge thread (a sync node running a loop of its own): awaiting would block the
         # thread the run may need; waiting in `call` serves its queue meanwhile.
         return list(js.call(EXECUTE, request))
-    future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[list[Any]] = loop.create_future()
     js.call_async(EXECUTE, request, future)
-    return list(await future)
+    try:
+        return list(await future)
+    except asyncio.CancelledError:
+        # The caller stopped waiting (a timeout, a cancelled task): the run stops and cleans up too.
+        acknowledged: asyncio.Future[None] = loop.create_future()
+        acknowledged.add_done_callback(lambda f: f.cancelled() or f.exception())
+        js.call_async(CANCEL, token, acknowledged)
+        raise

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import fcntl
 import itertools
 import logging
@@ -321,19 +322,31 @@ class _Child:
             log.error("runtime %d broke the worker protocol: stopping it", self.pid)
             self._kill()
 
-    def submit(self, message: dict[str, Any], settle: _Settle) -> None:
-        """Send a request; ``settle`` gets its reply. Raises when the child is gone."""
+    def submit(self, message: dict[str, Any], settle: _Settle) -> int:
+        """Send a request; ``settle`` gets its reply; returns its seq. Raises when the child is gone."""
         with self._lock:
             if self._failure is not None:
                 raise self._failure
             seq = next(self._seq)
             self._runs[seq] = settle
         try:
-            self._requests.write_parts(encode_parts({**message, "seq": seq}))
-        except BaseException:
+            parts = encode_parts({**message, "seq": seq})
+            self._requests.write_parts(parts)
+        except BaseException as exc:
             with self._lock:
                 self._runs.pop(seq, None)
+            if isinstance(exc, CodecError):
+                # Data that cannot cross (a cycle, an unsupported type), as in the embedded runtime.
+                raise TypeError(str(exc)) from exc
             raise
+        return seq
+
+    def cancel(self, target: int) -> None:
+        """Stop the run ``target`` (its caller stopped waiting): it gets no reply; its nodes are cleaned up."""
+        with self._lock:
+            self._runs.pop(target, None)
+        with contextlib.suppress(Exception):  # a child already gone has nothing left to stop
+            self.submit({"op": "cancel", "target": target}, lambda _reply: None)
 
     def _read_replies(self) -> None:
         problem: str | None = None
@@ -464,7 +477,7 @@ class StandaloneRuntime:
             return child
 
     async def execute(
-        self, pipeline: Any, inputs: list[Any], transport: str | None = None
+        self, pipeline: Any, inputs: list[Any] | None, transport: str | None = None
     ) -> list[Any]:
         """Run ``pipeline`` (a Node, a list of Nodes and manifest node dicts, a Pipeline or a
         manifest dict, validated by the caller) over ``inputs``; returns every output in order.
@@ -480,8 +493,13 @@ class StandaloneRuntime:
                 "inputs": inputs,
                 "transport": transport,
             }
-            self._current().submit(message, run.settle)
-            reply = await run.future
+            child = self._current()
+            seq = child.submit(message, run.settle)
+            try:
+                reply = await run.future
+            except asyncio.CancelledError:
+                child.cancel(seq)
+                raise
             if reply.get("op") == "outputs":
                 return list(reply["outputs"])
             raise _failure(reply, run)

@@ -161,7 +161,7 @@ async def execute_pipeline(
     """
     pipeline = _validate_pipeline(x)
     chosen = _validate_transport(transport)
-    outputs = await _runtime_execute()(pipeline, [""], transport=chosen)
+    outputs = await _runtime_execute()(pipeline, None, transport=chosen)
     if not outputs:
         return None
     if len(outputs) == 1:

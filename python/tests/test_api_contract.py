@@ -266,7 +266,7 @@ def test_execute_pipeline_feeds_empty_string_and_returns_the_single_output(
 ) -> None:
     node = Recorder()
     assert asyncio.run(execute_pipeline(node, transport="inproc")) == "out"
-    assert runtime.calls == [(node, [""], "inproc")]
+    assert runtime.calls == [(node, None, "inproc")]
 
 
 @pytest.mark.parametrize(("outputs", "expected"), [([], None), ([1, 2], [1, 2])])
@@ -292,7 +292,7 @@ def test_pipeline_run_delegates(runtime: FakeRuntime) -> None:
     assert asyncio.run(pipeline.run([1, 2], transport="ipc")) == ["out"]
     assert asyncio.run(pipeline.run(7)) == ["out"]
     assert runtime.calls == [
-        (pipeline, [""], None),
+        (pipeline, None, None),
         (pipeline, [1, 2], "ipc"),
         (pipeline, [7], None),
     ]

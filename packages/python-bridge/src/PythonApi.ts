@@ -8,42 +8,53 @@
  *
  * @since 0.1.0
  */
-import { executePipelineWithInput, type RuntimeData } from "@remotemedia/core"
+import { executePipeline, executePipelineWithInput, type RuntimeData } from "@remotemedia/core"
 import { dirname, resolve } from "node:path"
 import { type StartOptions, start } from "./Interpreter.js"
 import * as JsCalls from "./JsCalls.js"
 import type { PyObject } from "./PyObject.js"
 
-/** The name Python's `remotemedia._runtime` calls. */
+/** The names Python's `remotemedia._runtime` calls. */
 const EXECUTE = "remotemedia.execute"
+const CANCEL = "remotemedia.cancel"
 
 interface Defaults {
   /** The transport a run uses when Python names none (a script run's `--transport`). */
   transport: string | undefined
-  /** Runs in flight, aborted together when a script run is interrupted. */
-  readonly runs: Set<AbortController>
+  /** Runs in flight by the token Python gave them; all aborted when a script run is interrupted. */
+  readonly runs: Map<string, AbortController>
 }
 
-const defaults: Defaults = { transport: undefined, runs: new Set() }
+const defaults: Defaults = { transport: undefined, runs: new Map() }
 
 const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null
 
-/** One `execute_pipeline*` call from Python: `{ pipeline, inputs, transport }`. */
+/**
+ * One `execute_pipeline*` call from Python: `{ pipeline, inputs, transport, run }` (`inputs` null: run once
+ * without input, as `executePipeline`; `run`: a token to cancel it by).
+ */
 const execute = async (request: unknown): Promise<ReadonlyArray<RuntimeData.RuntimeData>> => {
-  if (!isRecord(request) || !Array.isArray(request["inputs"])) {
-    throw new TypeError("remotemedia.execute expects { pipeline, inputs: list, transport }")
+  const inputs = isRecord(request) ? request["inputs"] : undefined
+  if (!isRecord(request) || !(Array.isArray(inputs) || inputs === null) || typeof request["run"] !== "string") {
+    throw new TypeError("remotemedia.execute expects { pipeline, inputs: list | None, transport, run: str }")
   }
   const transport = request["transport"]
+  const token = request["run"]
   const controller = new AbortController()
-  defaults.runs.add(controller)
+  defaults.runs.set(token, controller)
   try {
-    return await executePipelineWithInput(request["pipeline"], request["inputs"] as ReadonlyArray<RuntimeData.RuntimeData>, {
-      transport: typeof transport === "string" ? transport : defaults.transport,
-      signal: controller.signal
-    })
+    const options = { transport: typeof transport === "string" ? transport : defaults.transport, signal: controller.signal }
+    return await (inputs === null
+      ? executePipeline(request["pipeline"], options)
+      : executePipelineWithInput(request["pipeline"], inputs as ReadonlyArray<RuntimeData.RuntimeData>, options))
   } finally {
-    defaults.runs.delete(controller)
+    defaults.runs.delete(token)
   }
+}
+
+/** Python stopped awaiting a run (its task was cancelled): the run stops too, cleaning its nodes up. */
+const cancel = (token: unknown): void => {
+  if (typeof token === "string") defaults.runs.get(token)?.abort(new Error("the Python caller cancelled the run"))
 }
 
 let serving = false
@@ -58,7 +69,7 @@ let serving = false
 export const serveExecutor = (): void => {
   if (serving) return
   serving = true
-  JsCalls.serve({ [EXECUTE]: execute })
+  JsCalls.serve({ [EXECUTE]: execute, [CANCEL]: cancel })
 }
 
 /**
@@ -103,7 +114,7 @@ export const runScript = async (path: string, argv: ReadonlyArray<string>, optio
   let onAbort: (() => void) | undefined
   const interrupted = new Promise<number>((resolveCode) => {
     onAbort = () => {
-      for (const controller of defaults.runs) controller.abort(signal.reason)
+      for (const controller of defaults.runs.values()) controller.abort(signal.reason)
       void run.callMethodJs("interrupt").catch(() => undefined)
       const grace = setTimeout(() => resolveCode(130), options.graceMs ?? 5000)
       void finished.finally(() => {

@@ -315,6 +315,32 @@ _idle_whole: list[_Encoder] = []
 _idle_splicing: list[_Encoder] = []
 
 
+def _cycle(value: Any) -> str | None:
+    """Where ``value``'s lists and dicts refer back to one of their own ancestors, if they do:
+    ``value['samples'][2] refers back to value``."""
+    path: list[tuple[int, str]] = []
+
+    def walk(node: Any, where: str) -> str | None:
+        if not isinstance(node, (list, tuple, dict)):
+            return None
+        for ancestor, ancestor_where in path:
+            if ancestor == id(node):
+                return f"{where} refers back to {ancestor_where}"
+        path.append((id(node), where))
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            found = walk(child, f"{where}[{key!r}]")
+            if found is not None:
+                return found
+        path.pop()
+        return None
+
+    try:
+        return walk(value, "value")
+    except RecursionError:
+        return None
+
+
 def _pack(pool: list[_Encoder], splice: bool, value: Any) -> tuple[_Encoder, bytes]:
     """Pack ``value`` with an idle encoder of ``pool`` (or a new one); the caller gives it back."""
     encoder = pool.pop() if pool else _Encoder(splice=splice)
@@ -323,6 +349,9 @@ def _pack(pool: list[_Encoder], splice: bool, value: Any) -> tuple[_Encoder, byt
     except CodecError:
         raise
     except Exception as exc:
+        cycle = _cycle(value)
+        if cycle is not None:
+            raise CodecError(f"cannot encode value: cyclic data, {cycle} (a cycle cannot be encoded)") from exc
         raise CodecError(f"cannot encode value ({type(exc).__name__}: {exc})") from exc
     return encoder, packed
 

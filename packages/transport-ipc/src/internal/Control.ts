@@ -22,10 +22,12 @@ export type ControlRequest =
     readonly op: "run"
     readonly seq: number
     readonly pipeline: unknown
-    readonly inputs: ReadonlyArray<RuntimeData.RuntimeData>
+    /** The items; nil runs the pipeline once without input (a source produces the items, else the first node gets `""`). */
+    readonly inputs: ReadonlyArray<RuntimeData.RuntimeData> | null
     readonly transport: string | null | undefined
   }
   | { readonly op: "shutdown"; readonly seq: number }
+  | { readonly op: "cancel"; readonly seq: number; readonly target: number }
 
 /**
  * The Python exception of a failed run, as the caller re-raises it.
@@ -77,8 +79,9 @@ export const invalidRequest = (u: unknown): string | undefined => {
   if (!isRecord(u)) return "a message must be a map"
   if (!isSeq(u["seq"])) return `message ${JSON.stringify(u["op"])} lacks an integer 'seq'`
   if (u["op"] === "shutdown") return undefined
+  if (u["op"] === "cancel") return isSeq(u["target"]) ? undefined : "'cancel' needs an integer 'target'"
   if (u["op"] !== "run") return `unknown message op ${JSON.stringify(u["op"])}`
-  if (!Array.isArray(u["inputs"])) return "'run' needs 'inputs' (an array)"
+  if (!Array.isArray(u["inputs"]) && u["inputs"] !== null) return "'run' needs 'inputs' (an array, or nil to run without input)"
   const transport = u["transport"]
   if (transport !== undefined && transport !== null && typeof transport !== "string") return "'run' field 'transport' must be a string or nil"
   const pipeline = u["pipeline"]

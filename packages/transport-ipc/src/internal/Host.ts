@@ -89,6 +89,13 @@ export const serve = async (options: HostOptions): Promise<number> => {
           void Effect.runPromise(Fiber.awaitAll(runs.values())).then(() => finish(0, () => send({ op: "ok", seq: request.seq })))
           return
         }
+        if (request.op === "cancel") {
+          // The caller stopped waiting: the run is interrupted (its nodes cleaned up, no reply), then `ok`.
+          const target = runs.get(request.target)
+          void (target === undefined ? Promise.resolve() : Effect.runPromise(Fiber.interrupt(target)))
+            .then(() => send({ op: "ok", seq: request.seq }))
+          return
+        }
         const fiber = Effect.runFork(run(worker, request, send))
         runs.set(request.seq, fiber)
         fiber.addObserver(() => runs.delete(request.seq))
@@ -132,10 +139,10 @@ const run = (
   Effect.gen(function*() {
     const selection = yield* TransportSelection.select({ transport: request.transport ?? undefined })
     const { input, name } = Control.pipelineInput(request.pipeline)
-    return yield* Executor.executePipelineWithInput(input, request.inputs, {
-      transport: Composite.make(worker, selection),
-      name
-    })
+    const options = { transport: Composite.make(worker, selection), name }
+    return yield* (request.inputs === null
+      ? Executor.executePipeline(input, options)
+      : Executor.executePipelineWithInput(input, request.inputs, options))
   }).pipe(
     Effect.exit,
     Effect.map((exit) => {
