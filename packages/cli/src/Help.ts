@@ -57,6 +57,13 @@ Options:
   --verbose             say which transport runs; JavaScript stacks on failures
   -h, --help            show this help
 
+A script runs inside this runtime, as "python script.py" would (__name__ == "__main__", sys.argv,
+its directory first on sys.path), on a Python thread of its own: its remotemedia.execute_pipeline*
+calls run on this process's executor (on --transport when they name none), with the script's own
+node objects on inproc. The command exits with the script's status (sys.exit code; 1 and the
+traceback on stderr for an uncaught exception). Ctrl-C stops its runs (every node cleaned up),
+raises KeyboardInterrupt in it and exits with 130.
+
 Without --input or --input-file the pipeline runs once without input (a source node produces
 the items; otherwise the first node receives ""). Each output is printed on stdout as one JSON
 line as soon as it is produced, in order. On a terminal, a progress line (items in/out, rate)
