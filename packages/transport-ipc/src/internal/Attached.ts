@@ -16,6 +16,7 @@ import { ProtocolError, WorkerStartError } from "../IpcError.js"
 import { Channel } from "./Channel.js"
 import { CodecError } from "./Codec.js"
 import { type Hello, invalidReason, PROTOCOL_VERSION, type Reply, type Request } from "./Protocol.js"
+import { Requests } from "./Requests.js"
 import { type StageNode, type StageSession, stagesOf } from "./Stages.js"
 
 /** Where a live reference keeps the caller's ref. */
@@ -51,11 +52,6 @@ export const liveRef = (ref: number, name: string, className: string): LiveRef =
  */
 export const isLiveRef = (u: unknown): u is LiveRef => NodeRef.isPythonInstance(u) && typeof (u as Partial<LiveRef>)[refKey] === "number"
 
-interface Pending {
-  readonly during: string
-  readonly resume: (outcome: Effect.Effect<Reply, ProtocolError>) => void
-}
-
 /**
  * The caller's worker, over its channel.
  *
@@ -63,10 +59,8 @@ interface Pending {
  * @since 0.1.0
  */
 export class AttachedWorker implements StageSession {
-  private seq = 0
   private slots = 0
-  private readonly pending = new Map<number, Pending>()
-  private readonly abandoned = new Set<number>()
+  private readonly inFlight: Requests<ProtocolError>
   private failure: ProtocolError | undefined
   private onHello: ((hello: Hello | string) => void) | undefined
   private readonly channel: Channel
@@ -78,6 +72,7 @@ export class AttachedWorker implements StageSession {
       message: (m) => this.receive(m),
       end: (problem) => this.ended(problem)
     })
+    this.inFlight = new Requests((message) => this.channel.send(message))
   }
 
   /**
@@ -138,14 +133,7 @@ export class AttachedWorker implements StageSession {
     }
     if (this.hello === undefined) return this.violation(`'${m.op}' before hello`)
     if (m.op === "error" && m.phase === "protocol") return this.fail(`the caller's worker rejected a frame: ${m.message}`, "worker")
-    const seq = m.seq as number
-    const waiting = this.pending.get(seq)
-    if (waiting === undefined) {
-      if (this.abandoned.delete(seq)) return
-      return this.violation(`reply '${m.op}' for unknown request ${seq}`)
-    }
-    this.pending.delete(seq)
-    waiting.resume(Effect.succeed(m))
+    if (this.inFlight.settle(m) === "unknown") this.violation(`reply '${m.op}' for unknown request ${m.seq}`)
   }
 
   private violation(detail: string): void {
@@ -155,15 +143,14 @@ export class AttachedWorker implements StageSession {
 
   private ended(problem: string | undefined): void {
     if (this.hello === undefined) this.onHello?.(problem ?? "the caller closed its worker channel before saying hello")
-    const during = [...this.pending.values()][0]?.during ?? "idle time"
+    const during = this.inFlight.during
     this.fail(`the caller's worker channel ${problem === undefined ? "ended" : `broke (${problem})`} during ${during}`, "parent")
   }
 
   private fail(detail: string, detectedBy: "worker" | "parent"): void {
     if (this.failure !== undefined) return
     this.failure = new ProtocolError({ pid: this.pid, detectedBy, detail })
-    for (const [, p] of this.pending) p.resume(Effect.fail(this.failure))
-    this.pending.clear()
+    this.inFlight.failAll(this.failure)
     this.channel.close()
   }
 
@@ -173,26 +160,7 @@ export class AttachedWorker implements StageSession {
    * running `process` or `pull` (`cancel`).
    */
   run(request: Request, during: string): Effect.Effect<Reply, ProtocolError | CodecError> {
-    return Effect.callback<Reply, ProtocolError | CodecError>((resume) => {
-      if (this.failure !== undefined) return resume(Effect.fail(this.failure))
-      const seq = ++this.seq
-      try {
-        this.channel.send({ seq, ...request })
-      } catch (e) {
-        return resume(Effect.fail(e instanceof CodecError ? e : new CodecError(String(e), { cause: e })))
-      }
-      this.pending.set(seq, { during, resume })
-      return Effect.sync(() => this.abandon(seq, request.op === "process" || request.op === "pull"))
-    })
-  }
-
-  private abandon(seq: number, cancel: boolean): void {
-    if (!this.pending.delete(seq)) return
-    this.abandoned.add(seq)
-    if (!cancel || !this.alive) return
-    const cancelSeq = ++this.seq
-    this.abandoned.add(cancelSeq)
-    this.channel.send({ seq: cancelSeq, op: "cancel", target: seq })
+    return this.inFlight.run(request, during, () => (this.failure ? Effect.fail(this.failure) : undefined), () => this.alive)
   }
 
   /**

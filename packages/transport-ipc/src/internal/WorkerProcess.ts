@@ -17,6 +17,7 @@ import { Codec, CodecError } from "./Codec.js"
 import { DEFAULT_MAX_FRAME_BYTES, decodeBody, FrameDecoder, FrameEncoder } from "./Framing.js"
 import { ProtocolError, WorkerCrashed, WorkerStartError } from "../IpcError.js"
 import { type Hello, invalidReason, PROTOCOL_VERSION, type Reply, type Request } from "./Protocol.js"
+import { Requests } from "./Requests.js"
 import * as SocketPair from "./SocketPair.js"
 
 /**
@@ -50,11 +51,6 @@ export interface SpawnOptions {
   readonly maxFrameBytes?: number | undefined
 }
 
-interface Pending {
-  readonly during: string
-  readonly resume: (outcome: Effect.Effect<Reply, WorkerCrashed | ProtocolError>) => void
-}
-
 /**
  * A running worker.
  *
@@ -62,9 +58,7 @@ interface Pending {
  * @since 0.1.0
  */
 export class Worker {
-  private seq = 0
-  private readonly pending = new Map<number, Pending>()
-  private readonly abandoned = new Set<number>()
+  private readonly inFlight: Requests<WorkerCrashed | ProtocolError>
   private readonly tail: Array<string> = []
   private failure: WorkerCrashed | ProtocolError | undefined
   private exit: { readonly code: number | null; readonly signal: string | null } | undefined
@@ -89,6 +83,7 @@ export class Worker {
     readonly command: ReadonlyArray<string>
   ) {
     this.frames = new FrameEncoder(this.codec, decoder.maxFrameBytes)
+    this.inFlight = new Requests((message) => this.write(this.frames.encode(message)))
     this.nodeIds = options.nodeIds
     this.onStderrLine = options.onStderrLine
     const requests = this.requests = child.stdio[3] as Writable
@@ -134,7 +129,7 @@ export class Worker {
    * their cancels included) has been answered.
    */
   get quiescent(): boolean {
-    return this.pending.size === 0 && this.abandoned.size === 0
+    return this.inFlight.quiescent
   }
 
   /**
@@ -283,15 +278,8 @@ export class Worker {
     if (m.op === "error" && m.phase === "protocol") {
       return this.fail(new ProtocolError({ pid: this.pid, detectedBy: "worker", detail: m.message }), true)
     }
-    const seq = m.seq as number
-    const waiting = this.pending.get(seq)
-    if (waiting === undefined) {
-      if (this.abandoned.delete(seq)) return // the caller stopped waiting (interrupted)
-      return this.protocolViolation(`reply '${m.op}' for unknown request ${seq}`)
-    }
-    this.pending.delete(seq)
     if (m.op === "error" && m.phase === "timeout") this.expectingExit = true
-    waiting.resume(Effect.succeed(m))
+    if (this.inFlight.settle(m) === "unknown") this.protocolViolation(`reply '${m.op}' for unknown request ${m.seq}`)
   }
 
   private line(line: string): void {
@@ -311,8 +299,7 @@ export class Worker {
   private fail(error: WorkerCrashed | ProtocolError, kill: boolean): void {
     if (this.failure) return
     this.failure = error
-    for (const [, p] of this.pending) p.resume(Effect.fail(error))
-    this.pending.clear()
+    this.inFlight.failAll(error)
     if (kill) this.kill()
   }
 
@@ -322,8 +309,8 @@ export class Worker {
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
       // stderr may still be draining: give it a moment so the report carries the traceback
       setTimeout(() => this.startFailure?.(`the worker ${how} before saying hello`), 30).unref()
-    } else if (this.pending.size > 0 || !this.expectingExit) {
-      const during = [...this.pending.values()][0]?.during ?? "idle time"
+    } else if (this.inFlight.waiting || !this.expectingExit) {
+      const during = this.inFlight.during
       const crashed = () =>
         new WorkerCrashed({
           pid: this.pid,
@@ -336,7 +323,7 @@ export class Worker {
       const report = () =>
         this.truncated !== undefined && signal === null ? this.protocolViolation(this.truncated) : this.fail(crashed(), false)
       // stderr and the reply stream may still be draining: give them a moment
-      if (this.pending.size > 0) setTimeout(report, 20).unref()
+      if (this.inFlight.waiting) setTimeout(report, 20).unref()
       else report()
     }
     for (const w of this.exitWaiters.splice(0)) w()
@@ -352,21 +339,12 @@ export class Worker {
    * `process` or `pull`, asks the worker to stop the batch (`cancel`).
    */
   request(request: Request, during: string): Effect.Effect<Reply, WorkerCrashed | ProtocolError | CodecError> {
-    return Effect.callback<Reply, WorkerCrashed | ProtocolError | CodecError>((resume) => {
-      if (this.failure) return resume(Effect.fail(this.failure))
-      if (this.exit) return resume(Effect.fail(this.crashedNow(during)))
-      const seq = ++this.seq
-      let frame: Array<Uint8Array>
-      try {
-        // `seq` first: a spread into a fresh literal keeps a fast object shape for the encoder
-        frame = this.frames.encode({ seq, ...request })
-      } catch (e) {
-        return resume(Effect.fail(e instanceof CodecError ? e : new CodecError(String(e), { cause: e })))
-      }
-      this.pending.set(seq, { during, resume })
-      this.write(frame)
-      return Effect.sync(() => this.abandon(seq, request.op === "process" || request.op === "pull"))
-    })
+    return this.inFlight.run(
+      request,
+      during,
+      () => (this.failure ? Effect.fail(this.failure) : this.exit ? Effect.fail(this.crashedNow(during)) : undefined),
+      () => this.alive
+    )
   }
 
   private write(frame: Array<Uint8Array>): void {
@@ -378,20 +356,6 @@ export class Worker {
       for (const part of frame) if (part.byteLength > 0) out.write(part)
       out.uncork()
     }
-  }
-
-  /**
-   * The caller stopped waiting for request `seq`: its reply is dropped when it
-   * comes. With `cancel`, the worker is asked to stop that batch or pull
-   * between two items; the reply to the `cancel` is not awaited either.
-   */
-  private abandon(seq: number, cancel: boolean): void {
-    if (!this.pending.delete(seq)) return
-    this.abandoned.add(seq)
-    if (!cancel || !this.alive) return
-    const cancelSeq = ++this.seq
-    this.abandoned.add(cancelSeq)
-    this.write(this.frames.encode({ seq: cancelSeq, op: "cancel", target: seq }))
   }
 
   private crashedNow(during: string): WorkerCrashed {
