@@ -12,10 +12,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { eventsByPid } from "./internal/processLog.js"
 
 /**
  * What the transport under test can show in a plain script.
@@ -42,20 +43,7 @@ const run = (scenario: string, transport: string, timeoutMs: number): Promise<Ou
   const log = join(mkdtempSync(join(tmpdir(), "plain-script-")), "lifecycle.log")
   return new Promise((resolve) => {
     execFile(process.execPath, [script, scenario, transport, log], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      let lines: Array<string> = []
-      try {
-        lines = readFileSync(log, "utf8").trim().split("\n")
-      } catch {
-        // no node logged anything
-      }
-      const byPid = new Map<string, Record<string, number>>()
-      for (const line of lines) {
-        const [, event, pid] = line.split(" ")
-        if (event === undefined || pid === undefined) continue
-        const counts = byPid.get(pid) ?? {}
-        counts[event] = (counts[event] ?? 0) + 1
-        byPid.set(pid, counts)
-      }
+      const byPid = eventsByPid(log, true)
       resolve({
         code: error === null ? 0 : typeof error.code === "number" ? error.code : null,
         stdout: stdout.trim().split("\n"),

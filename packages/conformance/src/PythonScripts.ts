@@ -13,10 +13,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { eventsByPid } from "./internal/processLog.js"
 
 /**
  * How to run a scenario script, and what the way of running it shows.
@@ -60,20 +61,7 @@ const run = (mode: PythonScriptMode, scenario: string, timeoutMs: number): Promi
   const { file, args, env } = mode.command(join(scriptsDir, `${scenario}.py`), [log])
   return new Promise((resolve) => {
     execFile(file, [...args], { timeout: timeoutMs, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      let lines: Array<string> = []
-      try {
-        lines = readFileSync(log, "utf8").trim().split("\n")
-      } catch {
-        // no node logged anything
-      }
-      const lifecycle = new Map<string, Record<string, number>>()
-      for (const line of lines) {
-        const [event, pid] = line.split(" ")
-        if (event === undefined || pid === undefined) continue
-        const counts = lifecycle.get(pid) ?? {}
-        counts[event] = (counts[event] ?? 0) + 1
-        lifecycle.set(pid, counts)
-      }
+      const lifecycle = eventsByPid(log, false)
       const last = stdout.trim().split("\n").at(-1) ?? ""
       let report: unknown
       try {
