@@ -37,7 +37,7 @@ from .pipeline import Pipeline
 from .runtime_host import RuntimeHost, describe_node
 from .worker.codec import CodecError, decode, encode_parts
 from .worker.framing import FrameReader, FrameWriter, ProtocolError
-from .worker.main import serve
+from .worker.main import serve, widen_pipe
 
 __all__ = ["StandaloneRuntime", "find_command", "standalone_runtime"]
 
@@ -270,6 +270,8 @@ class _Child:
         control_out_r, control_out_w = os.pipe()
         worker_out_r, worker_out_w = os.pipe()
         worker_in_r, worker_in_w = os.pipe()
+        for pipe in (control_in_r, control_out_r, worker_out_r, worker_in_r):
+            widen_pipe(pipe)  # large items cross in fewer hand-offs, as to a spawned worker
         try:
             self.pid = _spawn(command, (control_in_r, control_out_w, worker_out_w, worker_in_r))
         except OSError as exc:
