@@ -11,6 +11,7 @@ __all__ = [
     "ManifestError",
     "ModuleNotAllowedError",
     "NodeInitializationError",
+    "NodeNotBundledError",
     "NodeTypeNotFoundError",
     "RemoteMediaError",
     "RuntimeNotFoundError",
@@ -39,6 +40,26 @@ class NodeTypeNotFoundError(RemoteMediaError):
         self.known_types = tuple(sorted(known_types))
         known = ", ".join(self.known_types) or "(none)"
         super().__init__(f"Unknown node type {node_type!r}. Known types: {known}.")
+
+
+class NodeNotBundledError(RemoteMediaError):
+    """A node type of upstream's library that this package does not ship (a model, a remote call).
+
+    ``node_type`` is the name the manifest used; ``what`` says what the node does.
+    """
+
+    def __init__(self, node_type: str, what: str) -> None:
+        self.node_type = node_type
+        self.what = what
+        super().__init__(
+            f"Node type {node_type!r} ({what}) is not bundled with remotemedia: its models or "
+            "services are not part of any package installed here. To use it, register an "
+            "implementation under that name: decorate a Node subclass with "
+            f"@register_node(aliases=({node_type!r},)) in a module imported before the pipeline "
+            "is built, or name your class in the manifest by its module path "
+            "('package.module:Class') and allow that module (allowed_modules=... or "
+            "register_allowed_module())."
+        )
 
 
 class ModuleNotAllowedError(RemoteMediaError):

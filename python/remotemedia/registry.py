@@ -6,11 +6,18 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
-from .errors import ManifestError, ModuleNotAllowedError, NodeTypeNotFoundError, RemoteMediaError
+from .errors import (
+    ManifestError,
+    ModuleNotAllowedError,
+    NodeNotBundledError,
+    NodeTypeNotFoundError,
+    RemoteMediaError,
+)
 from .node import Node
 
 __all__ = [
     "create_node",
+    "declare_not_bundled",
     "get_node_class",
     "register_allowed_module",
     "register_node",
@@ -20,6 +27,7 @@ _N = TypeVar("_N", bound=type[Node])
 
 _registry: dict[str, type[Node]] = {}
 _allowed_modules: set[str] = set()
+_not_bundled: dict[str, str] = {}
 
 
 def _default_names(cls: type[Node]) -> list[str]:
@@ -34,13 +42,18 @@ def _same_class(a: type[Node], b: type[Node]) -> bool:
     return a is b or (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
 
+def _is_builtin(cls: type[Node]) -> bool:
+    # A node shipped in remotemedia.nodes: a class registered by the user may take over its names.
+    return cls.__module__.startswith("remotemedia.nodes.")
+
+
 def _register(cls: _N, aliases: Iterable[str]) -> _N:
     if not (isinstance(cls, type) and issubclass(cls, Node)):
         raise TypeError(f"register_node expects a Node subclass, got {cls!r}")
     names = _default_names(cls) + list(aliases)
     for name in names:
         existing = _registry.get(name)
-        if existing is not None and not _same_class(existing, cls):
+        if existing is not None and not (_same_class(existing, cls) or _is_builtin(existing)):
             raise RemoteMediaError(
                 f"Cannot register {cls.__module__}.{cls.__qualname__} as {name!r}: "
                 f"that name already belongs to {existing.__module__}.{existing.__qualname__}"
@@ -67,7 +80,8 @@ def register_node(
     ``Node`` suffix dropped or added (``PassThroughNode`` and ``PassThrough``
     name the same class), plus any ``aliases``. Use as ``@register_node`` or
     ``@register_node(aliases=("Other",))``. A name already taken by a
-    different class is an error.
+    different class is an error, except a name of a built-in node (from
+    :mod:`remotemedia.nodes`): the class registered later takes it over.
     """
     if cls is not None:
         return _register(cls, ())
@@ -77,6 +91,17 @@ def register_node(
         return _register(klass, alias_list)
 
     return decorate
+
+
+def declare_not_bundled(names: Iterable[str], what: str) -> None:
+    """Mark node type names this package knows of but does not ship (``what`` describes them).
+
+    Resolving such a name raises :class:`~remotemedia.errors.NodeNotBundledError`
+    (saying how to register an implementation) instead of an unknown-type error,
+    until a class is registered under that name.
+    """
+    for name in names:
+        _not_bundled[name] = what
 
 
 def register_allowed_module(module: str) -> None:
@@ -111,13 +136,18 @@ def get_node_class(node_type: str, *, allowed_modules: Iterable[str] = ()) -> ty
     (``"pkg.mod:Class"`` or ``"pkg.mod.Class"``) is imported only when its
     module is in ``allowed_modules`` or was passed to
     :func:`register_allowed_module` (submodules of an allowed package are
-    allowed); anything else raises before any import happens.
+    allowed); anything else raises before any import happens. A name declared with
+    :func:`declare_not_bundled` and not registered raises
+    :class:`~remotemedia.errors.NodeNotBundledError`.
     """
     registered = _registry.get(node_type)
     if registered is not None:
         return registered
     qualified = _split_qualified(node_type) if ("." in node_type or ":" in node_type) else None
     if qualified is None:
+        what = _not_bundled.get(node_type)
+        if what is not None:
+            raise NodeNotBundledError(node_type, what)
         raise NodeTypeNotFoundError(node_type, _registry)
     module_name, attr = qualified
     if not _is_allowed(module_name, allowed_modules):

@@ -1,12 +1,44 @@
 """Built-in nodes; importing this package registers them."""
 
+from . import not_bundled as _not_bundled  # noqa: F401  (declares the node types not shipped)
 from .audio import AudioGainNode, ChannelMixNode, ResampleNode
 from .basic import CalculatorNode, PassThroughNode
+from .buffering import AudioBuffer, AudioBufferAccumulatorNode, AudioChunkerNode
+from .echo import EchoNode
+from .resampling import AudioResampleNode, FastResampleNode
+from .stream_test_nodes import (
+    BatcherNode,
+    ChainedTransformNode,
+    ConditionalExpanderNode,
+    CounterNode,
+    ErrorProneNode,
+    ExpanderNode,
+    FilterNode,
+    RangeGeneratorNode,
+    TransformAndExpandNode,
+)
+from .vad import SileroVADNode
 
 __all__ = [
+    "AudioBuffer",
+    "AudioBufferAccumulatorNode",
+    "AudioChunkerNode",
     "AudioGainNode",
+    "AudioResampleNode",
+    "BatcherNode",
     "CalculatorNode",
+    "ChainedTransformNode",
     "ChannelMixNode",
+    "ConditionalExpanderNode",
+    "CounterNode",
+    "EchoNode",
+    "ErrorProneNode",
+    "ExpanderNode",
+    "FastResampleNode",
+    "FilterNode",
     "PassThroughNode",
+    "RangeGeneratorNode",
     "ResampleNode",
+    "SileroVADNode",
+    "TransformAndExpandNode",
 ]

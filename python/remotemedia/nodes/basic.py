@@ -36,9 +36,13 @@ def _check_operation(node: str, operation: object) -> str:
     return operation
 
 
-@register_node
+@register_node(aliases=("PassthroughNode", "Passthrough", "passthrough"))
 class PassThroughNode(Node):
-    """Returns each input unchanged. Also registered as ``PassThrough``."""
+    """Returns each input unchanged.
+
+    Also registered as ``PassThrough`` and under upstream's spellings
+    ``PassthroughNode``, ``Passthrough`` and ``passthrough``.
+    """
 
     def process(self, data: Any) -> Any:
         return data
