@@ -1,7 +1,12 @@
 /**
  * Manifest v1: the JSON pipeline document upstream's `Pipeline.serialize()`
- * writes, decoded with Effect Schema. Errors name the JSON path of the bad
- * value; unknown extra fields are kept so upstream manifests keep working.
+ * writes, decoded with Effect Schema, as upstream's runtime decodes it:
+ * `metadata.name` defaults to `""`, a node's `params` to `{}`, unknown extra
+ * fields are kept, and `connections` may form any acyclic graph (fan-out,
+ * fan-in, several sources and sinks). Manifests written by upstream's
+ * JavaScript tools (camelCase `nodeType`, `isStreaming`, ... and version
+ * `"1.0"`) are normalized first, with a one-line warning naming what changed.
+ * Decoding reports every problem, each with the JSON path of the bad value.
  *
  * Extension: a node may carry `instance` (a serialized Python instance,
  * cloudpickle bytes in base64) instead of `node_type`.
@@ -9,7 +14,8 @@
  * @since 0.1.0
  */
 import { Effect, Schema, SchemaIssue } from "effect"
-import { ManifestError } from "./PipelineError.js"
+import { analyze, chainOrder, describeCycle } from "./internal/graph.js"
+import { ManifestError, type ManifestProblem } from "./PipelineError.js"
 
 const Extra = [Schema.Record(Schema.String, Schema.Unknown)] as const
 
@@ -50,7 +56,7 @@ export const ManifestNodeSpec = Schema.StructWithRest(
   Schema.Struct({
     id: NodeId,
     node_type: Schema.optional(Schema.String),
-    params: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+    params: Schema.Record(Schema.String, Schema.Unknown).pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
     is_streaming: Schema.optional(Schema.Boolean),
     is_source: Schema.optional(Schema.Boolean),
     instance: Schema.optionalKey(InstanceSpec)
@@ -82,7 +88,7 @@ export const Connection = Schema.StructWithRest(Schema.Struct({ from: Schema.Str
  */
 export const Metadata = Schema.StructWithRest(
   Schema.Struct({
-    name: Schema.String,
+    name: Schema.String.pipe(Schema.withDecodingDefaultKey(Effect.succeed(""))),
     description: Schema.optional(Schema.String),
     created_at: Schema.optional(Schema.String)
   }),
@@ -115,6 +121,7 @@ export type Manifest = typeof ManifestSchema.Type
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
+/** A JSON path as ManifestError paths read: `nodes[1].node_type`, `""` for the document. */
 const formatPath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>): string => {
   let out = ""
   for (const segment of path) {
@@ -128,87 +135,111 @@ const formatPath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKe
 
 const decodeSchema = Schema.decodeUnknownEffect(ManifestSchema)
 
-const schemaError = (issue: SchemaIssue.Issue): ManifestError => {
-  const first = formatter(issue).issues[0]
-  return new ManifestError({
-    kind: "schema",
-    path: first?.path ? formatPath(first.path) : "",
-    detail: first?.message ?? "does not match manifest v1"
-  })
+const schemaProblems = (issue: SchemaIssue.Issue): ReadonlyArray<ManifestProblem> => {
+  const issues = formatter(issue).issues
+  return issues.length === 0
+    ? [{ path: "", detail: "does not match manifest v1" }]
+    : issues.map((i) => ({ path: i.path ? formatPath(i.path) : "", detail: i.message }))
 }
 
-const semantic = (path: string, detail: string) => new ManifestError({ kind: "semantic", path, detail })
+/** Upstream's JavaScript tools write these keys in camelCase. */
+const camelKeys: Readonly<Record<string, string>> = {
+  nodeType: "node_type",
+  isStreaming: "is_streaming",
+  isSource: "is_source",
+  isOutputNode: "is_output_node",
+  runtimeHint: "runtime_hint",
+  createdAt: "created_at",
+  className: "class_name"
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Renames camelCase keys (unless the snake_case key is there too) and records each rename. */
+const snakeCase = (u: unknown, renamed: Set<string>): unknown => {
+  if (!isRecord(u)) return u
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(u)) {
+    const snake = camelKeys[key]
+    if (snake !== undefined && !(snake in u)) {
+      out[snake] = value
+      renamed.add(`${key} -> ${snake}`)
+    } else out[key] = value
+  }
+  return out
+}
 
 /**
- * The semantic checks a schema cannot express: supported version, at least
- * one node, each node has `node_type` or `instance`, unique ids, connections
- * between known nodes, and (v1) a single linear chain.
- *
- * Returns the node indices in execution order.
+ * Upstream's JavaScript dialect in manifest v1 terms: version `"1.0"` is
+ * `"v1"`, camelCase keys of the document, metadata, nodes and their
+ * `instance` become snake_case. Returns the changes made (none for a v1 document).
  */
-const validate = (m: Manifest): Effect.Effect<ReadonlyArray<number>, ManifestError> =>
-  Effect.suspend(() => {
-    if (m.version !== "v1") {
-      return Effect.fail(semantic("version", `unsupported version '${m.version}' (expected 'v1')`))
-    }
-    if (m.nodes.length === 0) return Effect.fail(semantic("nodes", "a pipeline needs at least one node"))
-    const index = new Map<string, number>()
-    for (const [i, node] of m.nodes.entries()) {
-      if (node.node_type === undefined && node.instance === undefined) {
-        return Effect.fail(semantic(`nodes[${i}].node_type`, "missing: a node needs node_type or instance"))
-      }
-      if (node.node_type !== undefined && node.instance !== undefined) {
-        return Effect.fail(semantic(`nodes[${i}]`, "a node has either node_type or instance, not both"))
-      }
-      const seen = index.get(node.id)
-      if (seen !== undefined) {
-        return Effect.fail(semantic(`nodes[${i}].id`, `duplicate node id '${node.id}' (first used by nodes[${seen}])`))
-      }
-      index.set(node.id, i)
-    }
-    return linearOrder(m.connections ?? [], index, m.nodes.length)
-  })
+const normalizeDialect = (raw: unknown): { readonly document: unknown; readonly changes: ReadonlyArray<string> } => {
+  if (!isRecord(raw)) return { document: raw, changes: [] }
+  const renamed = new Set<string>()
+  const changes: Array<string> = []
+  const document = snakeCase(raw, renamed) as Record<string, unknown>
+  if (document["version"] === "1.0") {
+    document["version"] = "v1"
+    changes.push(`version "1.0" -> "v1"`)
+  }
+  document["metadata"] = snakeCase(document["metadata"], renamed)
+  if (Array.isArray(document["nodes"])) {
+    document["nodes"] = document["nodes"].map((node: unknown) => {
+      const n = snakeCase(node, renamed)
+      return isRecord(n) && "instance" in n ? { ...n, instance: snakeCase(n["instance"], renamed) } : n
+    })
+  }
+  return { document, changes: [...changes, ...renamed] }
+}
 
-const linearOrder = (
-  connections: ReadonlyArray<{ readonly from: string; readonly to: string }>,
-  index: ReadonlyMap<string, number>,
-  count: number
-): Effect.Effect<ReadonlyArray<number>, ManifestError> => {
-  const next = new Map<number, number>()
-  const prev = new Map<number, number>()
-  for (const [i, c] of connections.entries()) {
+/**
+ * The semantic checks a schema cannot express, every problem listed:
+ * supported version, at least one node, each node has `node_type` or
+ * `instance` (not both), unique ids, connections between known, distinct
+ * nodes, and no cycle. Returns the problems, or the node indices in execution
+ * order and whether they form one chain.
+ */
+const validate = (
+  m: Manifest
+): { readonly problems: ReadonlyArray<ManifestProblem>; readonly order: ReadonlyArray<number>; readonly linear: boolean } => {
+  const problems: Array<ManifestProblem> = []
+  const problem = (path: string, detail: string) => problems.push({ path, detail })
+  if (m.version !== "v1") problem("version", `unsupported version '${m.version}' (expected 'v1')`)
+  if (m.nodes.length === 0) problem("nodes", "a pipeline needs at least one node")
+  const index = new Map<string, number>()
+  for (const [i, node] of m.nodes.entries()) {
+    if (node.node_type === undefined && node.instance === undefined) {
+      problem(`nodes[${i}].node_type`, "missing: a node needs node_type or instance")
+    }
+    if (node.node_type !== undefined && node.instance !== undefined) {
+      problem(`nodes[${i}]`, "a node has either node_type or instance, not both")
+    }
+    const seen = index.get(node.id)
+    if (seen !== undefined) problem(`nodes[${i}].id`, `duplicate node id '${node.id}' (first used by nodes[${seen}])`)
+    else index.set(node.id, i)
+  }
+  const edges: Array<readonly [number, number]> = []
+  let edgesKnown = true
+  for (const [i, c] of (m.connections ?? []).entries()) {
     const from = index.get(c.from)
-    if (from === undefined) return Effect.fail(semantic(`connections[${i}].from`, `unknown node '${c.from}'`))
     const to = index.get(c.to)
-    if (to === undefined) return Effect.fail(semantic(`connections[${i}].to`, `unknown node '${c.to}'`))
-    if (from === to) return Effect.fail(semantic(`connections[${i}]`, `node '${c.from}' is connected to itself`))
-    if (next.has(from)) {
-      return Effect.fail(semantic(`connections[${i}]`, `node '${c.from}' has more than one output; v1 pipelines are linear chains`))
-    }
-    if (prev.has(to)) {
-      return Effect.fail(semantic(`connections[${i}]`, `node '${c.to}' has more than one input; v1 pipelines are linear chains`))
-    }
-    next.set(from, to)
-    prev.set(to, from)
+    if (from === undefined) problem(`connections[${i}].from`, `unknown node '${c.from}'`)
+    if (to === undefined) problem(`connections[${i}].to`, `unknown node '${c.to}'`)
+    if (from === undefined || to === undefined) edgesKnown = false
+    else if (from === to) {
+      problem(`connections[${i}]`, `node '${c.from}' is connected to itself`)
+      edgesKnown = false
+    } else edges.push([from, to])
   }
-  if (connections.length === 0) {
-    return count === 1
-      ? Effect.succeed([0])
-      : Effect.fail(semantic("connections", `${count} nodes but no connections; v1 pipelines are linear chains`))
+  if (problems.length > 0 || !edgesKnown) return { problems, order: [], linear: false }
+  const analysis = analyze(m.nodes.length, edges)
+  if (analysis._tag === "Cyclic") {
+    const cycle = describeCycle(analysis.cycle, (i) => `'${m.nodes[i]!.id}'`)
+    return { problems: [{ path: "connections", detail: `the connections form a cycle: ${cycle}` }], order: [], linear: false }
   }
-  const heads = [...index.values()].filter((i) => !prev.has(i))
-  if (heads.length !== 1) {
-    return Effect.fail(semantic("connections", `expected one chain through all ${count} nodes, found ${heads.length} starting points`))
-  }
-  const order: Array<number> = []
-  for (let at: number | undefined = heads[0]; at !== undefined; at = next.get(at)) {
-    order.push(at)
-    if (order.length > count) break
-  }
-  if (order.length !== count) {
-    return Effect.fail(semantic("connections", `expected one chain through all ${count} nodes, it reaches ${order.length}`))
-  }
-  return Effect.succeed(order)
+  const chain = chainOrder(m.nodes.length, analysis.shape)
+  return { problems, order: chain ?? analysis.shape.order, linear: chain !== undefined }
 }
 
 /**
@@ -219,12 +250,17 @@ const linearOrder = (
  */
 export interface DecodedManifest {
   readonly manifest: Manifest
-  /** `manifest.nodes` reordered along the connections. */
+  /** `manifest.nodes` in execution order: along the chain, or topologically (ties in document order) for a graph. */
   readonly ordered: ReadonlyArray<ManifestNodeSpec>
+  /** Whether the connections link all nodes into one chain (a single node is one). */
+  readonly linear: boolean
 }
 
 /**
  * Decodes and validates a manifest given as an object or a JSON string.
+ * Fails with a `ManifestError` listing every problem found: every schema
+ * problem, or (once the shape is right) every semantic one. A manifest in
+ * upstream's JavaScript dialect is normalized with a warning logged.
  *
  * @category decoding
  * @since 0.1.0
@@ -236,10 +272,17 @@ export const decodeManifest = (input: unknown): Effect.Effect<DecodedManifest, M
       try {
         raw = JSON.parse(input)
       } catch (e) {
-        return yield* new ManifestError({ kind: "syntax", path: "", detail: `not valid JSON (${(e as Error).message})` })
+        return yield* ManifestError.of("syntax", [{ path: "", detail: `not valid JSON (${(e as Error).message})` }])
       }
     }
-    const manifest = yield* decodeSchema(raw).pipe(Effect.mapError((e) => schemaError(e.issue)))
-    const order = yield* validate(manifest)
-    return { manifest, ordered: order.map((i) => manifest.nodes[i]!) }
+    const { document, changes } = normalizeDialect(raw)
+    if (changes.length > 0) {
+      yield* Effect.logWarning(`manifest in upstream's JavaScript dialect, normalized: ${changes.join(", ")}`)
+    }
+    const manifest = yield* decodeSchema(document, { errors: "all" }).pipe(
+      Effect.mapError((e) => ManifestError.of("schema", schemaProblems(e.issue)))
+    )
+    const { linear, order, problems } = validate(manifest)
+    if (problems.length > 0) return yield* ManifestError.of("semantic", problems)
+    return { manifest, ordered: order.map((i) => manifest.nodes[i]!), linear }
   })

@@ -1,6 +1,7 @@
 /**
- * Pipeline: a name plus node references in execution order (v1 pipelines are
- * linear chains), and the normalisation that turns whatever a caller hands
+ * Pipeline: a name plus node references, linked as a chain in order or by
+ * explicit connections into any acyclic graph (fan-out, fan-in, several
+ * sources and sinks), and the normalisation that turns whatever a caller hands
  * an entry point into one (FR-004): a Pipeline, an array of mixed NodeRefs, a
  * manifest object or JSON string, or (through registered resolvers, e.g. the
  * Python bridge) a Python Pipeline or Node handle.
@@ -8,6 +9,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import { checkGraph } from "./internal/graph.js"
 import { decodeManifest, type ManifestNodeSpec, NodeId } from "./Manifest.js"
 import {
   describeValue,
@@ -33,7 +35,21 @@ export interface PipelineNode {
 }
 
 /**
- * A runnable pipeline.
+ * A `from -> to` edge between node ids: every output of `from` is an input of `to`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Connection {
+  readonly from: string
+  readonly to: string
+}
+
+/**
+ * A runnable pipeline. Without `connections` its nodes form a chain in
+ * order; with them, the graph they describe (nodes with no incoming
+ * connection are sources, receiving the caller's input; nodes with no
+ * outgoing connection are sinks, whose outputs the run returns).
  *
  * @category models
  * @since 0.1.0
@@ -42,6 +58,7 @@ export interface Pipeline {
   readonly _tag: "Pipeline"
   readonly name: string
   readonly nodes: ReadonlyArray<PipelineNode>
+  readonly connections?: ReadonlyArray<Connection> | undefined
 }
 
 /**
@@ -124,18 +141,11 @@ const checkRef = (u: unknown): string | undefined => {
   return "not a node: expected a TS node (object with process()), a Python instance or a manifest node"
 }
 
-/**
- * Builds a pipeline from node references, checking each one and giving ids
- * to those without one. Every invalid position is reported, and so are
- * duplicate ids and a source node anywhere but first.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = (
+/** Checks each node reference and gives ids to those without one; every invalid position and duplicate id is an issue. */
+const place = (
   nodes: ReadonlyArray<unknown>,
-  options: { readonly name?: string | undefined } = {}
-): Effect.Effect<Pipeline, InvalidPipelineInput> =>
+  sourceIssue: (position: number) => string | undefined
+): Effect.Effect<ReadonlyArray<PipelineNode>, InvalidPipelineInput> =>
   Effect.suspend(() => {
     const issues: Array<InputIssue> = []
     if (nodes.length === 0) {
@@ -159,17 +169,65 @@ export const make = (
       if (first !== undefined) {
         issues.push({ position, type: describeValue(ref), reason: `duplicate node id '${id}' (also at position ${first})` })
       }
-      if (position > 0 && isTsNode(ref) && ref.isSource === true) {
-        issues.push({ position, type: describeValue(ref), reason: "a source node takes no input, so it must come first" })
-      }
+      const misplaced = isTsNode(ref) && ref.isSource === true ? sourceIssue(position) : undefined
+      if (misplaced !== undefined) issues.push({ position, type: describeValue(ref), reason: misplaced })
       seen.set(id, position)
       placed.push({ id, ref })
     })
     if (issues.length > 0) {
       return Effect.fail(new InvalidPipelineInput({ summary: "Invalid pipeline", issues }))
     }
-    return Effect.succeed({ _tag: "Pipeline", name: options.name ?? "pipeline", nodes: placed })
+    return Effect.succeed(placed)
   })
+
+/**
+ * Builds a chain from node references in order, checking each one and giving
+ * ids to those without one. Every invalid position is reported, and so are
+ * duplicate ids and a source node anywhere but first.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (
+  nodes: ReadonlyArray<unknown>,
+  options: { readonly name?: string | undefined } = {}
+): Effect.Effect<Pipeline, InvalidPipelineInput> =>
+  Effect.map(
+    place(nodes, (position) => position > 0 ? "a source node takes no input, so it must come first" : undefined),
+    (placed): Pipeline => ({ _tag: "Pipeline", name: options.name ?? "pipeline", nodes: placed })
+  )
+
+/**
+ * Builds a graph pipeline: node references (checked and given ids as by
+ * {@link make}) linked by connections between their ids. Each downstream
+ * node receives every output of each upstream node. Connections naming
+ * unknown nodes, cycles (named) and connections into a source node are
+ * rejected with every issue listed.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const graph = (
+  nodes: ReadonlyArray<unknown>,
+  connections: ReadonlyArray<Connection>,
+  options: { readonly name?: string | undefined } = {}
+): Effect.Effect<Pipeline, InvalidPipelineInput> =>
+  Effect.flatMap(place(nodes, () => undefined), (placed) =>
+    checkConnections({
+      _tag: "Pipeline",
+      name: options.name ?? "pipeline",
+      nodes: placed,
+      connections: connections.map(({ from, to }) => ({ from, to }))
+    }))
+
+/** A pipeline value's connections, checked (one without connections is a chain and passes as it is). */
+const checkConnections = (pipeline: Pipeline): Effect.Effect<Pipeline, InvalidPipelineInput> => {
+  if (pipeline.connections === undefined) return Effect.succeed(pipeline)
+  const { issues } = checkGraph(pipeline.nodes, pipeline.connections)
+  return issues.length === 0
+    ? Effect.succeed(pipeline)
+    : Effect.fail(new InvalidPipelineInput({ summary: "Invalid pipeline connections", issues }))
+}
 
 const fromSpec = (spec: ManifestNodeSpec): NodeRef => {
   const { id, node_type, params, instance, ...extra } = spec
@@ -181,18 +239,21 @@ const fromSpec = (spec: ManifestNodeSpec): NodeRef => {
       bytes: Uint8Array.from(Buffer.from(instance.data, "base64"))
     })
   }
-  return manifestNode(id, node_type ?? "", params ?? {}, extra)
+  return manifestNode(id, node_type ?? "", params, extra)
 }
 
 /**
- * Decodes a manifest (object or JSON string) into a pipeline.
+ * Decodes a manifest (object or JSON string) into a pipeline: a chain when
+ * its connections link all nodes into one, else a graph.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const fromManifest = (manifest: unknown): Effect.Effect<Pipeline, ManifestError | InvalidPipelineInput> =>
-  Effect.flatMap(decodeManifest(manifest), ({ manifest, ordered }) =>
-    make(ordered.map(fromSpec), { name: manifest.metadata.name }))
+  Effect.flatMap(decodeManifest(manifest), ({ linear, manifest, ordered }) =>
+    linear
+      ? make(ordered.map(fromSpec), { name: manifest.metadata.name })
+      : graph(ordered.map(fromSpec), manifest.connections ?? [], { name: manifest.metadata.name }))
 
 const looksLikeManifest = (u: object): boolean => "version" in u && "nodes" in u
 
@@ -207,7 +268,7 @@ export const normalize = (
   options: { readonly name?: string | undefined } = {}
 ): Effect.Effect<Pipeline, InvalidPipelineInput | ManifestError> =>
   Effect.suspend((): Effect.Effect<Pipeline, InvalidPipelineInput | ManifestError> => {
-    if (isPipeline(input)) return Effect.succeed(input)
+    if (isPipeline(input)) return checkConnections(input)
     if (Array.isArray(input)) return expandNodes(input, options)
     if (typeof input === "string") return fromManifest(input)
     const resolver = resolvers().find((r) => r.canResolve(input))

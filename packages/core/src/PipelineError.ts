@@ -55,8 +55,25 @@ export class InvalidPipelineInput extends Schema.TaggedError<InvalidPipelineInpu
 export const ManifestErrorKind = Schema.Literals(["syntax", "schema", "semantic"])
 
 /**
- * A manifest could not be read. `path` is the JSON path of the offending
- * value (e.g. `nodes[1].node_type`), `""` for the whole document.
+ * One problem of a manifest: the JSON path of the offending value (e.g.
+ * `nodes[1].node_type`, `""` for the whole document) and what is wrong.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const ManifestProblem = Schema.Struct({ path: Schema.String, detail: Schema.String })
+
+/**
+ * One problem of a manifest.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ManifestProblem = typeof ManifestProblem.Type
+
+/**
+ * A manifest could not be read. `problems` lists every problem found, each
+ * with its JSON path; `path` and `detail` are the first one's.
  *
  * @category errors
  * @since 0.1.0
@@ -64,10 +81,20 @@ export const ManifestErrorKind = Schema.Literals(["syntax", "schema", "semantic"
 export class ManifestError extends Schema.TaggedError<ManifestError>()("ManifestError", {
   kind: ManifestErrorKind,
   path: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  problems: Schema.Array(ManifestProblem)
 }) {
+  /** The error for these problems (at least one), the first in `path` and `detail`. */
+  static of(kind: typeof ManifestErrorKind.Type, problems: ReadonlyArray<ManifestProblem>): ManifestError {
+    const first = problems[0] ?? { path: "", detail: "invalid manifest" }
+    return new ManifestError({ kind, path: first.path, detail: first.detail, problems: problems.length > 0 ? problems : [first] })
+  }
+
   override get message(): string {
-    return this.path === "" ? `Invalid manifest: ${this.detail}` : `Invalid manifest at ${this.path}: ${this.detail}`
+    const at = (p: ManifestProblem) => p.path === "" ? p.detail : `${p.path}: ${p.detail}`
+    const head = this.path === "" ? `Invalid manifest: ${this.detail}` : `Invalid manifest at ${this.path}: ${this.detail}`
+    const rest = this.problems.slice(1)
+    return rest.length === 0 ? head : `${head} (and ${rest.length} more: ${rest.map(at).join("; ")})`
   }
 }
 

@@ -32,11 +32,23 @@ const run = async <A>(effect: Effect.Effect<A, PipelineError>, signal: AbortSign
 
 /**
  * Runs every item through the pipeline and resolves to the final outputs in
- * order; with `metrics: true`, to `{ outputs, metrics }`.
+ * order; with `metrics: true`, to `{ outputs, metrics }`. A graph with
+ * several sink nodes resolves to their outputs by node id
+ * (`Executor.SinkOutputs`; see `Executor.executePipelineWithInput`).
  *
  * @category execution
  * @since 0.1.0
  */
+export function executePipelineWithInput(
+  pipeline: ReadonlyArray<unknown>,
+  items: Iterable<RuntimeData>,
+  options: PromiseOptions & { readonly metrics: true }
+): Promise<Executor.RunResult<ReadonlyArray<RuntimeData>>>
+export function executePipelineWithInput(
+  pipeline: ReadonlyArray<unknown>,
+  items: Iterable<RuntimeData>,
+  options?: PromiseOptions
+): Promise<ReadonlyArray<RuntimeData>>
 export function executePipelineWithInput(
   pipeline: unknown,
   items: Iterable<RuntimeData>,
@@ -46,31 +58,37 @@ export function executePipelineWithInput(
   pipeline: unknown,
   items: Iterable<RuntimeData>,
   options?: PromiseOptions
-): Promise<ReadonlyArray<RuntimeData>>
+): Promise<Executor.Outputs>
 export function executePipelineWithInput(
   pipeline: unknown,
   items: Iterable<RuntimeData>,
   options: PromiseOptions = {}
-): Promise<ReadonlyArray<RuntimeData> | Executor.RunResult> {
+): Promise<Executor.Outputs | Executor.RunResult> {
   return run(Executor.executePipelineWithInput(pipeline, items, options), options.signal)
 }
 
 /**
  * Runs the pipeline once without caller input (a source node produces the
- * items; otherwise the first node receives `""`).
+ * items; otherwise the first node receives `""`). Outputs as for
+ * {@link executePipelineWithInput}.
  *
  * @category execution
  * @since 0.1.0
  */
 export function executePipeline(
+  pipeline: ReadonlyArray<unknown>,
+  options: PromiseOptions & { readonly metrics: true }
+): Promise<Executor.RunResult<ReadonlyArray<RuntimeData>>>
+export function executePipeline(pipeline: ReadonlyArray<unknown>, options?: PromiseOptions): Promise<ReadonlyArray<RuntimeData>>
+export function executePipeline(
   pipeline: unknown,
   options: PromiseOptions & { readonly metrics: true }
 ): Promise<Executor.RunResult>
-export function executePipeline(pipeline: unknown, options?: PromiseOptions): Promise<ReadonlyArray<RuntimeData>>
+export function executePipeline(pipeline: unknown, options?: PromiseOptions): Promise<Executor.Outputs>
 export function executePipeline(
   pipeline: unknown,
   options: PromiseOptions = {}
-): Promise<ReadonlyArray<RuntimeData> | Executor.RunResult> {
+): Promise<Executor.Outputs | Executor.RunResult> {
   return run(Executor.executePipeline(pipeline, options), options.signal)
 }
 

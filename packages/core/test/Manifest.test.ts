@@ -1,6 +1,6 @@
 // Manifest v1 decoding: upstream documents decode unchanged, and every error kind names its JSON path.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Logger } from "effect"
 import { readFileSync } from "node:fs"
 import { Manifest, ManifestError } from "../src/index.js"
 
@@ -113,9 +113,9 @@ describe("Manifest.decodeManifest: valid manifests", () => {
 
   it.effect("decodes a node carrying a cloudpickle instance instead of node_type", () =>
     Effect.gen(function*() {
-      const input = fixture("instance-node.json")
+      const input = fixture("instance-node.json") as { nodes: Array<Record<string, unknown>> }
       const { manifest, ordered } = yield* Manifest.decodeManifest(input)
-      assert.deepStrictEqual(manifest, input)
+      assert.deepStrictEqual(manifest, { ...input, nodes: input.nodes.map((n) => ({ params: {}, ...n })) }, "params default to {}")
       const inst = ordered[1]
       assert.strictEqual(inst?.id, "counter_1")
       assert.isUndefined(inst?.node_type)
@@ -166,12 +166,34 @@ describe("Manifest.decodeManifest: syntax and schema errors", () => {
       assert.strictEqual(err.path, "nodes[1].node_type")
     }))
 
-  it.effect("a missing metadata.name fails at path metadata.name", () =>
+  it.effect("a wrongly typed metadata.name fails at path metadata.name", () =>
     Effect.gen(function*() {
-      const err = yield* decodeError({ version: "v1", metadata: { description: "no name" }, nodes: [node("a")] })
+      const err = yield* decodeError({ version: "v1", metadata: { name: 7 }, nodes: [node("a")] })
       assert.strictEqual(err.kind, "schema")
       assert.strictEqual(err.path, "metadata.name")
       assert.include(err.message, "metadata.name")
+    }))
+
+  it.effect("lists every schema problem with its path, the first one in path and detail", () =>
+    Effect.gen(function*() {
+      const err = yield* decodeError({
+        version: 1,
+        metadata: {},
+        nodes: [{ id: "ok", node_type: "X" }, { id: "bad id", params: 3 }, { node_type: 5 }],
+        connections: [{ from: "ok" }]
+      })
+      assert.strictEqual(err.kind, "schema")
+      assert.deepStrictEqual(err.problems.map((p) => p.path), [
+        "version",
+        "nodes[1].id",
+        "nodes[1].params",
+        "nodes[2].id",
+        "nodes[2].node_type",
+        "connections[0].to"
+      ])
+      assert.strictEqual(err.path, "version")
+      assert.strictEqual(err.detail, err.problems[0]!.detail)
+      assert.include(err.message, "and 5 more")
     }))
 
   it.effect("a node id outside ^[a-zA-Z0-9_-]+$ fails at nodes[0].id", () =>
@@ -290,28 +312,7 @@ describe("Manifest.decodeManifest: semantic errors", () => {
       assert.include(err.message, "'nope'")
     }))
 
-  it.effect("fan-out (one node with two outputs) is rejected as non-linear", () =>
-    Effect.gen(function*() {
-      const err = yield* decodeError(
-        manifestOf([node("a"), node("b"), node("c")], [{ from: "a", to: "b" }, { from: "a", to: "c" }])
-      )
-      assert.strictEqual(err.kind, "semantic")
-      assert.strictEqual(err.path, "connections[1]")
-      assert.include(err.message, "'a' has more than one output")
-      assert.include(err.message, "linear")
-    }))
-
-  it.effect("fan-in (one node with two inputs) is rejected as non-linear", () =>
-    Effect.gen(function*() {
-      const err = yield* decodeError(
-        manifestOf([node("a"), node("b"), node("c")], [{ from: "a", to: "c" }, { from: "b", to: "c" }])
-      )
-      assert.strictEqual(err.kind, "semantic")
-      assert.strictEqual(err.path, "connections[1]")
-      assert.include(err.message, "'c' has more than one input")
-    }))
-
-  it.effect("a cycle through all nodes is rejected (no starting point)", () =>
+  it.effect("a cycle through all nodes is rejected naming its nodes", () =>
     Effect.gen(function*() {
       const err = yield* decodeError(
         manifestOf([node("a"), node("b"), node("c")], [{ from: "a", to: "b" }, { from: "b", to: "c" }, {
@@ -321,38 +322,43 @@ describe("Manifest.decodeManifest: semantic errors", () => {
       )
       assert.strictEqual(err.kind, "semantic")
       assert.strictEqual(err.path, "connections")
-      assert.include(err.message, "found 0 starting points")
+      assert.include(err.message, "cycle: 'a' -> 'b' -> 'c' -> 'a'")
     }))
 
-  it.effect("a cycle detached from the chain is rejected", () =>
+  it.effect("a cycle beside an acyclic part names only the cycle's nodes", () =>
     Effect.gen(function*() {
       const err = yield* decodeError(
-        manifestOf([node("a"), node("b"), node("c"), node("d")], [{ from: "a", to: "b" }, { from: "c", to: "d" }, {
+        manifestOf([node("a"), node("b"), node("c"), node("d")], [{ from: "a", to: "c" }, { from: "c", to: "d" }, {
           from: "d",
           to: "c"
-        }])
+        }, { from: "a", to: "b" }])
       )
-      assert.strictEqual(err.kind, "semantic")
       assert.strictEqual(err.path, "connections")
-      assert.include(err.message, "it reaches 2")
+      assert.include(err.detail, "'c' -> 'd' -> 'c'")
+      assert.notInclude(err.detail, "'a'")
+      assert.notInclude(err.detail, "'b'")
     }))
 
-  it.effect("disconnected nodes are rejected (two starting points)", () =>
+  it.effect("lists every semantic problem: version, each node, duplicate ids, each bad connection", () =>
     Effect.gen(function*() {
-      const err = yield* decodeError(manifestOf([node("a"), node("b"), node("c")], [{ from: "a", to: "b" }]))
+      const err = yield* decodeError({
+        version: "v2",
+        metadata: { name: "many" },
+        nodes: [{ id: "a" }, node("b"), node("b"), { id: "c", node_type: "X", instance: { format: "cloudpickle", data: "" } }],
+        connections: [{ from: "a", to: "zz" }, { from: "yy", to: "b" }, { from: "b", to: "b" }]
+      })
       assert.strictEqual(err.kind, "semantic")
-      assert.strictEqual(err.path, "connections")
-      assert.include(err.message, "found 2 starting points")
+      assert.deepStrictEqual(err.problems, [
+        { path: "version", detail: "unsupported version 'v2' (expected 'v1')" },
+        { path: "nodes[0].node_type", detail: "missing: a node needs node_type or instance" },
+        { path: "nodes[2].id", detail: "duplicate node id 'b' (first used by nodes[1])" },
+        { path: "nodes[3]", detail: "a node has either node_type or instance, not both" },
+        { path: "connections[0].to", detail: "unknown node 'zz'" },
+        { path: "connections[1].from", detail: "unknown node 'yy'" },
+        { path: "connections[2]", detail: "node 'b' is connected to itself" }
+      ])
+      assert.strictEqual(err.path, "version")
     }))
-
-  it.effect("several nodes without any connections are rejected", () =>
-    Effect.gen(function*() {
-      const err = yield* decodeError(manifestOf([node("a"), node("b")]))
-      assert.strictEqual(err.kind, "semantic")
-      assert.strictEqual(err.path, "connections")
-      assert.include(err.message, "2 nodes but no connections")
-    }))
-
   it.effect("a self-loop is rejected at connections[i]", () =>
     Effect.gen(function*() {
       const err = yield* decodeError(manifestOf([node("a"), node("b")], [{ from: "a", to: "b" }, { from: "b", to: "b" }]))
@@ -369,5 +375,81 @@ describe("Manifest.decodeManifest: semantic errors", () => {
         assert.strictEqual(result.failure._tag, "ManifestError")
         assert.strictEqual(result.failure.path, "connections[0]")
       }
+    }))
+})
+
+describe("Manifest.decodeManifest: graphs", () => {
+  const ids = (nodes: ReadonlyArray<{ readonly id: string }>) => nodes.map((n) => n.id)
+
+  it.effect("fan-out, fan-in and several sources decode in topological order, ties in document order", () =>
+    Effect.gen(function*() {
+      const fanOut = yield* Manifest.decodeManifest(
+        manifestOf([node("c"), node("b"), node("vad")], [{ from: "vad", to: "b" }, { from: "vad", to: "c" }])
+      )
+      assert.isFalse(fanOut.linear)
+      assert.deepStrictEqual(ids(fanOut.ordered), ["vad", "c", "b"])
+      const fanIn = yield* Manifest.decodeManifest(
+        manifestOf([node("mix"), node("left"), node("right")], [{ from: "left", to: "mix" }, { from: "right", to: "mix" }])
+      )
+      assert.deepStrictEqual(ids(fanIn.ordered), ["left", "right", "mix"])
+    }))
+
+  it.effect("nodes without connections are each a source and a sink; one node or one chain is linear", () =>
+    Effect.gen(function*() {
+      const loose = yield* Manifest.decodeManifest(manifestOf([node("a"), node("b")]))
+      assert.isFalse(loose.linear)
+      assert.deepStrictEqual(ids(loose.ordered), ["a", "b"])
+      assert.isTrue((yield* Manifest.decodeManifest(manifestOf([node("a")]))).linear)
+      const chained = yield* Manifest.decodeManifest({ version: "v1", metadata: { name: "c" }, ...chain("x", "y", "z") })
+      assert.isTrue(chained.linear)
+      assert.deepStrictEqual(ids(chained.ordered), ["x", "y", "z"])
+    }))
+})
+
+describe("Manifest.decodeManifest: upstream's dialect", () => {
+  const capture = () => {
+    const lines: Array<string> = []
+    const logger = Logger.make((o) => {
+      lines.push(`${o.logLevel}: ${(o.message as ReadonlyArray<unknown>).map(String).join(" ")}`)
+    })
+    return { lines, layer: Logger.layer([logger]) }
+  }
+
+  it.effect("metadata.name missing decodes as \"\", params absent as {}, is_streaming kept", () =>
+    Effect.gen(function*() {
+      const { lines, layer } = capture()
+      const { manifest, ordered } = yield* Manifest.decodeManifest({
+        version: "v1",
+        metadata: {},
+        nodes: [{ id: "a", node_type: "PassThrough", is_streaming: true }]
+      }).pipe(Effect.provide(layer))
+      assert.strictEqual(manifest.metadata.name, "")
+      assert.deepStrictEqual(ordered[0]?.params, {})
+      assert.strictEqual(ordered[0]?.is_streaming, true)
+      assert.deepStrictEqual(lines, [], "a v1 document logs nothing")
+    }))
+
+  it.effect("camelCase keys and version \"1.0\" are accepted with one warning naming the normalized keys", () =>
+    Effect.gen(function*() {
+      const { lines, layer } = capture()
+      const { manifest, ordered } = yield* Manifest.decodeManifest({
+        version: "1.0",
+        metadata: { name: "js", createdAt: "2025-01-01" },
+        nodes: [
+          { id: "vad", nodeType: "SileroVAD", isStreaming: true, params: { threshold: 0.5 } },
+          { id: "asr", nodeType: "Whisper" }
+        ],
+        connections: [{ from: "vad", to: "asr" }]
+      }).pipe(Effect.provide(layer))
+      assert.strictEqual(manifest.version, "v1")
+      assert.strictEqual(manifest.metadata.created_at, "2025-01-01")
+      assert.deepStrictEqual(ordered.map((n) => [n.node_type, n.is_streaming, n.params]), [
+        ["SileroVAD", true, { threshold: 0.5 }],
+        ["Whisper", undefined, {}]
+      ])
+      assert.isFalse("nodeType" in ordered[0]!)
+      assert.deepStrictEqual(lines, [
+        "Warn: manifest in upstream's JavaScript dialect, normalized: version \"1.0\" -> \"v1\", createdAt -> created_at, nodeType -> node_type, isStreaming -> is_streaming"
+      ])
     }))
 })
