@@ -50,17 +50,22 @@ if (systemVersion !== undefined && fits(systemVersion)) {
   process.exit(1)
 }
 
-// 2. The Python venv (python/.venv) with the remotemedia package and its dev tools.
+// 2. The Python venv (python/.venv) with the remotemedia package, its dev tools and the media extra (onnxruntime, PyAV),
+// plus the Silero VAD model wheel. That wheel declares torch as its dependency, which its ONNX model does not need:
+// it is installed with --no-deps. Reinstalls when pyproject.toml or the model pin changes.
 const pyDir = join(root, "python")
 const venv = join(pyDir, ".venv")
 const venvPython = join(venv, "bin", "python")
 const pyStamp = join(venv, ".remotemedia-stamp")
-const pyHash = hash(join(pyDir, "pyproject.toml"))
+const sileroVad = "silero-vad==6.2.3"
+const pyHash = `${hash(join(pyDir, "pyproject.toml"))} ${sileroVad}`
 if (!existsSync(venvPython) || !stampOk(pyStamp, pyHash)) {
   const base = process.env.REMOTEMEDIA_BOOTSTRAP_PYTHON ?? "python3"
   log(`creating Python venv at python/.venv with ${base}`)
   if (!existsSync(venvPython)) run(base, ["-m", "venv", venv])
-  run(venvPython, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", `${pyDir}[dev]`])
+  const pip = [venvPython, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+  run(pip[0], [...pip.slice(1), "-e", `${pyDir}[dev,media]`])
+  run(pip[0], [...pip.slice(1), "--no-deps", sileroVad])
   writeFileSync(pyStamp, pyHash)
 }
 // Bytecode for the package, as a wheel install has it: worker processes then start without compiling remotemedia

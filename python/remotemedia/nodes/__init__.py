@@ -5,6 +5,7 @@ from .audio import AudioGainNode, ChannelMixNode, ResampleNode
 from .basic import CalculatorNode, PassThroughNode
 from .buffering import AudioBuffer, AudioBufferAccumulatorNode, AudioChunkerNode
 from .echo import EchoNode
+from .media import AudioTrackSource, MediaReaderNode, MediaWriterNode, VideoTrackSource
 from .resampling import AudioResampleNode, FastResampleNode
 from .stream_test_nodes import (
     BatcherNode,
@@ -25,6 +26,7 @@ __all__ = [
     "AudioChunkerNode",
     "AudioGainNode",
     "AudioResampleNode",
+    "AudioTrackSource",
     "BatcherNode",
     "CalculatorNode",
     "ChainedTransformNode",
@@ -36,9 +38,12 @@ __all__ = [
     "ExpanderNode",
     "FastResampleNode",
     "FilterNode",
+    "MediaReaderNode",
+    "MediaWriterNode",
     "PassThroughNode",
     "RangeGeneratorNode",
     "ResampleNode",
     "SileroVADNode",
     "TransformAndExpandNode",
+    "VideoTrackSource",
 ]
