@@ -48,7 +48,7 @@ def test_frequency_is_preserved(quality: str, source: int, target: int, hz: floa
     steady = out.samples[target // 10 : -target // 10]
     # level kept: linear interpolation (Low) droops a little toward Nyquist
     assert abs(np.sqrt(np.mean(steady**2)) - 0.5 / np.sqrt(2)) < (
-        0.03 if quality == "Low" else 0.005
+        0.05 if quality == "Low" else 0.005
     )
 
 
