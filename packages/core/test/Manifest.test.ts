@@ -115,7 +115,7 @@ describe("Manifest.decodeManifest: valid manifests", () => {
     Effect.gen(function*() {
       const input = fixture("instance-node.json") as { nodes: Array<Record<string, unknown>> }
       const { manifest, ordered } = yield* Manifest.decodeManifest(input)
-      assert.deepStrictEqual(manifest, { ...input, nodes: input.nodes.map((n) => ({ params: {}, ...n })) }, "params default to {}")
+      assert.deepStrictEqual<unknown>(manifest, { ...input, nodes: input.nodes.map((n) => ({ params: {}, ...n })) }, "params default to {}")
       const inst = ordered[1]
       assert.strictEqual(inst?.id, "counter_1")
       assert.isUndefined(inst?.node_type)

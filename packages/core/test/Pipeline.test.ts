@@ -190,6 +190,20 @@ describe("Pipeline.normalize: accepted inputs", () => {
       else assert.fail("expected a manifest node")
     }))
 
+  it.effect("a graph manifest becomes a pipeline with its connections, nodes in topological order; a chain has none", () =>
+    Effect.gen(function*() {
+      const p = yield* Pipeline.normalize({
+        version: "v1",
+        metadata: { name: "fan" },
+        nodes: [{ id: "asr", node_type: "Whisper" }, { id: "vad", node_type: "SileroVAD" }, { id: "log", node_type: "Logger" }],
+        connections: [{ from: "vad", to: "asr", label: "speech" }, { from: "vad", to: "log" }]
+      })
+      assert.deepStrictEqual(ids(p), ["vad", "asr", "log"])
+      assert.deepStrictEqual(p.connections, [{ from: "vad", to: "asr" }, { from: "vad", to: "log" }])
+      const chain = yield* Pipeline.normalize(fixture("out-of-order.json"))
+      assert.isUndefined(chain.connections)
+    }))
+
   it.effect("instance nodes from a manifest become SerializedInstance with the decoded bytes", () =>
     Effect.gen(function*() {
       const p = yield* Pipeline.fromManifest(fixture("instance-node.json"))
