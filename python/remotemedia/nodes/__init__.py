@@ -1,7 +1,7 @@
 """Built-in nodes; importing this package registers them."""
 
 from . import not_bundled as _not_bundled  # noqa: F401  (declares the node types not shipped)
-from .audio import AudioGainNode, ChannelMixNode, ResampleNode
+from .audio import AudioGainNode, AudioTransform, ChannelMixNode, ResampleNode
 from .basic import CalculatorNode, PassThroughNode
 from .buffering import AudioBuffer, AudioBufferAccumulatorNode, AudioChunkerNode
 from .echo import EchoNode
@@ -27,6 +27,7 @@ __all__ = [
     "AudioGainNode",
     "AudioResampleNode",
     "AudioTrackSource",
+    "AudioTransform",
     "BatcherNode",
     "CalculatorNode",
     "ChainedTransformNode",

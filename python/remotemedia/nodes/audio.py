@@ -8,8 +8,10 @@ from typing import Any
 from ..data import Audio, _is_positive_int
 from ..node import Node
 from ..registry import register_node
+from .params import camel_case_params
+from .resampler import resample
 
-__all__ = ["AudioGainNode", "ChannelMixNode", "ResampleNode"]
+__all__ = ["AudioGainNode", "AudioTransform", "ChannelMixNode", "ResampleNode"]
 
 
 def _expect_audio(node: Node, data: Any) -> Audio:
@@ -124,3 +126,47 @@ class ResampleNode(Node):
         for channel in range(audio.channels):
             out[:, channel] = np.interp(positions, source, planar[channel])
         return Audio(out.reshape(-1), self.target_rate, audio.channels)
+
+
+@register_node
+@camel_case_params
+class AudioTransform(Node):
+    """Upstream's ``AudioTransform``: resamples to ``output_sample_rate`` and converts to ``output_channels``.
+
+    Each block is resampled on its own with the high-quality windowed-sinc
+    filter (``ceil(frames * output / input)`` frames), then mono is copied to
+    every output channel, several channels are averaged down to mono, and
+    other conversions keep the first ``output_channels`` channels (as
+    upstream). Defaults: 44100 Hz, 2 channels. Also registered as
+    ``AudioTransformNode``; camelCase params are accepted.
+    """
+
+    def __init__(
+        self, *, output_sample_rate: int = 44100, output_channels: int = 2, name: str | None = None
+    ) -> None:
+        rate = _positive_int("AudioTransform", "output_sample_rate", output_sample_rate)
+        channels = _positive_int("AudioTransform", "output_channels", output_channels)
+        super().__init__(name=name, output_sample_rate=rate, output_channels=channels)
+        self.output_sample_rate = rate
+        self.output_channels = channels
+
+    def process(self, data: Any) -> Audio:
+        import numpy as np
+
+        audio = _expect_audio(self, data)
+        planar = audio.samples.reshape(audio.frames, audio.channels)
+        if audio.sample_rate != self.output_sample_rate and audio.frames:
+            planar = resample(planar, audio.sample_rate, self.output_sample_rate, "high")
+        if audio.channels != self.output_channels:
+            if audio.channels == 1:
+                planar = np.repeat(planar, self.output_channels, axis=1)
+            elif self.output_channels == 1:
+                planar = planar.mean(axis=1, keepdims=True, dtype=np.float32)
+            else:
+                planar = planar[:, : self.output_channels]
+                if planar.shape[1] < self.output_channels:
+                    raise ValueError(
+                        f"AudioTransform {self.name!r} cannot make {self.output_channels} "
+                        f"channels from {audio.channels}"
+                    )
+        return Audio(planar.reshape(-1), self.output_sample_rate, self.output_channels)
