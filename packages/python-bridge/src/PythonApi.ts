@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { executePipeline, executePipelineWithInput, type RuntimeData } from "@remotemedia/core"
+import { type Executor, executePipeline, executePipelineWithInput, type RuntimeData } from "@remotemedia/core"
 import { dirname, resolve } from "node:path"
 import { type StartOptions, start } from "./Interpreter.js"
 import * as JsCalls from "./JsCalls.js"
@@ -31,9 +31,10 @@ const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof 
 
 /**
  * One `execute_pipeline*` call from Python: `{ pipeline, inputs, transport, run }` (`inputs` null: run once
- * without input, as `executePipeline`; `run`: a token to cancel it by).
+ * without input, as `executePipeline`; `run`: a token to cancel it by). A graph with several sinks
+ * resolves to their outputs by node id (a dict in Python).
  */
-const execute = async (request: unknown): Promise<ReadonlyArray<RuntimeData.RuntimeData>> => {
+const execute = async (request: unknown): Promise<Executor.Outputs> => {
   const inputs = isRecord(request) ? request["inputs"] : undefined
   if (!isRecord(request) || !(Array.isArray(inputs) || inputs === null) || typeof request["run"] !== "string") {
     throw new TypeError("remotemedia.execute expects { pipeline, inputs: list | None, transport, run: str }")
