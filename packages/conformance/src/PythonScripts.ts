@@ -139,9 +139,9 @@ export const pythonScriptSuite = (mode: PythonScriptMode, timeoutMs = 90_000): v
 
     it("a caller that stops waiting stops the run, and its node is cleaned up", async () => {
       const report = ok(await scenario("cancel"))
-      assert.isTrue(report["timed_out"])
+      assert.isTrue(report["cancelled"])
       assert.isNumber(report["cleaned_within_s"], "cleanup() ran")
-      assert.isBelow(report["cleaned_within_s"] as number, 5)
+      assert.isBelow(report["cleaned_within_s"] as number, 10)
     }, timeoutMs)
 
     it.skipIf(!mode.isolatesCrashes)("a node killing its worker raises WorkerCrashedError, and the script goes on", async () => {
