@@ -9,12 +9,17 @@ from . import nodes as _builtin_nodes  # noqa: F401  (registers the built-in nod
 from .api import execute_pipeline, execute_pipeline_with_input
 from .data import Audio, VideoFrame
 from .errors import (
+    JsError,
     ManifestError,
     ModuleNotAllowedError,
     NodeInitializationError,
+    NodeNotBundledError,
     NodeTypeNotFoundError,
     RemoteMediaError,
+    RuntimeNotFoundError,
     SerializationError,
+    TransportError,
+    WorkerCrashedError,
 )
 from .manifest import build_nodes_from_manifest
 from .node import Node
@@ -27,15 +32,20 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Audio",
+    "JsError",
     "ManifestError",
     "ModuleNotAllowedError",
     "Node",
     "NodeInitializationError",
+    "NodeNotBundledError",
     "NodeTypeNotFoundError",
     "Pipeline",
     "RemoteMediaError",
+    "RuntimeNotFoundError",
     "SerializationError",
+    "TransportError",
     "VideoFrame",
+    "WorkerCrashedError",
     "build_nodes_from_manifest",
     "create_node",
     "deserialize_node_from_ipc",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
@@ -14,6 +17,8 @@ from .errors import (
     RemoteMediaError,
 )
 from .node import Node
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "create_node",
@@ -170,6 +175,37 @@ def get_node_class(node_type: str, *, allowed_modules: Iterable[str] = ()) -> ty
     return target
 
 
+def _known_params(cls: type[Node], params: dict[str, Any], node: str) -> dict[str, Any]:
+    """``params`` without the keys ``cls`` does not take, each dropped one named in a warning.
+
+    Upstream's runtime ignores params a node does not know (manifests carry tuning keys for other
+    implementations), so a manifest that runs there runs here; the warning still shows a typo.
+    """
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return params
+    accepted = signature.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return params
+    known = {k for k in params if k in accepted or _snake(k) in accepted}  # camelCase spellings too
+    unknown = sorted(k for k in params if k not in known)
+    if unknown:
+        _log.warning(
+            "node %r (%s): ignoring params it does not take: %s (it takes: %s)",
+            node,
+            cls.__name__,
+            ", ".join(unknown),
+            ", ".join(k for k in accepted if k != "name") or "none",
+        )
+    return {k: v for k, v in params.items() if k in known}
+
+
+def _snake(key: str) -> str:
+    """``chunkSize`` -> ``chunk_size``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
 def create_node(
     node_type: str,
     params: Mapping[str, Any] | None = None,
@@ -184,7 +220,7 @@ def create_node(
             f"Params for node {node_id or node_type!r} must be an object, "
             f"got {type(params).__name__}"
         )
-    kwargs = dict(params or {})
+    kwargs = _known_params(cls, dict(params or {}), node_id or node_type)
     if node_id is not None:
         kwargs["name"] = node_id
     try:

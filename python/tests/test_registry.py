@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any
 
@@ -143,12 +144,21 @@ def test_create_node_uses_node_id_as_name() -> None:
 
 def test_create_node_wraps_constructor_errors() -> None:
     with pytest.raises(
-        ManifestError, match="Cannot create node 'c' of type 'Calculator': TypeError"
+        ManifestError, match="Cannot create node 'c' of type 'Calculator': ValueError"
     ) as info:
-        create_node("Calculator", {"bogus": 1}, "c")
-    assert isinstance(info.value.__cause__, TypeError)
+        create_node("Calculator", {"operation": "pow"}, "c")
+    assert isinstance(info.value.__cause__, ValueError)
     with pytest.raises(ManifestError, match="must be an object"):
         create_node("Calculator", [1, 2], "c")  # type: ignore[arg-type]
+
+
+def test_params_a_node_does_not_take_are_dropped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="remotemedia.registry"):
+        node = create_node("Calculator", {"operation": "add", "operand": 2, "bogus": 1}, "c")
+    assert node.process(1) == 3
+    assert "node 'c' (CalculatorNode): ignoring params it does not take: bogus" in caplog.text
 
 
 def test_build_nodes_in_connection_order() -> None:
