@@ -99,5 +99,6 @@ export const transportSuite = (
     describe("0..N outputs, generators and sources", () => Scenarios.outputs(test))
     describe("streaming", () => Scenarios.streaming(test, capabilities))
     describe("data round trips", () => Scenarios.data(test))
+    describe("graphs: fan-out, fan-in, several sources and sinks", () => Scenarios.graphs(test, capabilities))
   })
 }

@@ -198,8 +198,9 @@ export const make = (
   )
 
 /**
- * Builds a graph pipeline: node references (checked and given ids as by
- * {@link make}) linked by connections between their ids. Each downstream
+ * Builds a graph pipeline: nodes (anything a node array may hold, each one
+ * node; checked and given ids as by {@link make}) linked by connections
+ * between their ids. Each downstream
  * node receives every output of each upstream node. Connections naming
  * unknown nodes, cycles (named) and connections into a source node are
  * rejected with every issue listed.
@@ -212,7 +213,7 @@ export const graph = (
   connections: ReadonlyArray<Connection>,
   options: { readonly name?: string | undefined } = {}
 ): Effect.Effect<Pipeline, InvalidPipelineInput> =>
-  Effect.flatMap(place(nodes, () => undefined), (placed) =>
+  Effect.flatMap(Effect.flatMap(expandItems(nodes, true), (items) => place(items, () => undefined)), (placed) =>
     checkConnections({
       _tag: "Pipeline",
       name: options.name ?? "pipeline",
@@ -300,7 +301,13 @@ export const normalize = (
 const expandNodes = (
   items: ReadonlyArray<unknown>,
   options: { readonly name?: string | undefined }
-): Effect.Effect<Pipeline, InvalidPipelineInput> =>
+): Effect.Effect<Pipeline, InvalidPipelineInput> => Effect.flatMap(expandItems(items, false), (out) => make(out, options))
+
+/** Resolvable elements resolved (in a graph, each to exactly one node, as connections name it), plain node specs made manifest nodes. */
+const expandItems = (
+  items: ReadonlyArray<unknown>,
+  single: boolean
+): Effect.Effect<ReadonlyArray<unknown>, InvalidPipelineInput> =>
   Effect.gen(function*() {
     const out: Array<unknown> = []
     for (const [position, item] of items.entries()) {
@@ -311,6 +318,16 @@ const expandNodes = (
             new InvalidPipelineInput({ summary: e.summary, issues: e.issues.map((i) => ({ ...i, position })) })
           )
         )
+        if (single && resolved.nodes.length !== 1) {
+          return yield* new InvalidPipelineInput({
+            summary: "Invalid graph node",
+            issues: [{
+              position,
+              type: describeValue(item),
+              reason: `a graph node must be one node, this is ${resolved.nodes.length} (list a pipeline's nodes and connect them instead)`
+            }]
+          })
+        }
         out.push(...resolved.nodes)
       }
       else if (isNodeSpec(item)) {
@@ -325,7 +342,7 @@ const expandNodes = (
       }
       else out.push(item)
     }
-    return yield* make(out, options)
+    return out
   })
 
 const isNodeId = Schema.is(NodeId)

@@ -202,7 +202,8 @@ describe("Executor on graphs (streams and the Promise API)", () => {
         else slow++
       }
     })()
-    // Wait (a watchdog, not an assertion) until reading stops while the slow branch is held.
+    // Wait (watchdogs, not assertions) for the fast branch's first output, then until reading stops while the slow branch is held.
+    while (fast === 0) await sleep(10)
     let last = -1
     while (produced !== last) {
       last = produced
