@@ -3,7 +3,7 @@ import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/index.js", "**/index.d.ts", "docs-site/**", "**/*.mjs", "**/*.cjs"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/index.js", "**/index.d.ts", "docs-site/**", "**/*.mjs", "**/*.cjs", "packages/*/bin/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
