@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["embedded", "execute"]
+__all__ = ["Outputs", "embedded", "execute"]
 
 #: The JS functions (served by @remotemedia/python-bridge's PythonApi) that run and cancel a pipeline.
 EXECUTE = "remotemedia.execute"
@@ -16,14 +16,24 @@ CANCEL = "remotemedia.cancel"
 
 _tokens = itertools.count()
 
+#: A run's outputs: a list, or each sink's list by node id for a graph with several sinks.
+Outputs = list[Any] | dict[str, list[Any]]
+
+
+def _outputs(result: Any) -> Outputs:
+    return (
+        {str(k): list(v) for k, v in result.items()} if isinstance(result, dict) else list(result)
+    )
+
 
 def embedded() -> bool:
     """True when this interpreter runs inside the TypeScript runtime (the python-bridge)."""
     return "_remotemedia_js" in sys.modules
 
 
-async def execute(pipeline: Any, inputs: list[Any] | None, *, transport: str | None) -> list[Any]:
-    """Runs ``pipeline`` (validated by :mod:`remotemedia.api`) on ``inputs``; all outputs, in order.
+async def execute(pipeline: Any, inputs: list[Any] | None, *, transport: str | None) -> Outputs:
+    """Runs ``pipeline`` (validated by :mod:`remotemedia.api`) on ``inputs``; all outputs, in order
+    (by sink node id when a graph has several sinks).
 
     ``inputs`` None runs it once without input, as the executor's ``executePipeline`` does: a
     source node produces the items, else the first node receives ``""``.
@@ -43,12 +53,12 @@ async def execute(pipeline: Any, inputs: list[Any] | None, *, transport: str | N
     if js.on_lane():
         # A bridge thread (a sync node running a loop of its own): awaiting would block the
         # thread the run may need; waiting in `call` serves its queue meanwhile.
-        return list(js.call(EXECUTE, request))
+        return _outputs(js.call(EXECUTE, request))
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[list[Any]] = loop.create_future()
+    future: asyncio.Future[Any] = loop.create_future()
     js.call_async(EXECUTE, request, future)
     try:
-        return list(await future)
+        return _outputs(await future)
     except asyncio.CancelledError:
         # The caller stopped waiting (a timeout, a cancelled task): the run stops and cleans up too.
         acknowledged: asyncio.Future[None] = loop.create_future()

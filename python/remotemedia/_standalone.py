@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
+from ._runtime import Outputs, _outputs
 from .errors import RuntimeNotFoundError, WorkerCrashedError, js_failure
 from .node import Node
 from .pipeline import Pipeline
@@ -480,7 +481,7 @@ class StandaloneRuntime:
 
     async def execute(
         self, pipeline: Any, inputs: list[Any] | None, transport: str | None = None
-    ) -> list[Any]:
+    ) -> Outputs:
         """Run ``pipeline`` (a Node, a list of Nodes and manifest node dicts, a Pipeline or a
         manifest dict, validated by the caller) over ``inputs``; returns every output in order.
 
@@ -503,7 +504,7 @@ class StandaloneRuntime:
                 child.cancel(seq)
                 raise
             if reply.get("op") == "outputs":
-                return list(reply["outputs"])
+                return _outputs(reply["outputs"])
             raise _failure(reply, run)
         finally:
             self._registry.release(run)

@@ -28,7 +28,7 @@ _ACCEPTED = (
 class _Execute(Protocol):
     def __call__(
         self, pipeline: PipelineSpec, inputs: list[Any] | None, *, transport: str | None
-    ) -> Awaitable[list[Any]]: ...
+    ) -> Awaitable[list[Any] | dict[str, list[Any]]]: ...
 
 
 def _describe(obj: object) -> str:
@@ -151,17 +151,21 @@ def _runtime_execute() -> _Execute:
 async def execute_pipeline(
     x: Node | Pipeline | list[Any] | dict[str, Any] | str, *, transport: str | None = None
 ) -> Any:
-    """Run a pipeline once with no input (the first node receives ``""``).
+    """Run a pipeline once with no input (a source node produces the items; otherwise
+    the first node receives ``""``).
 
     ``x`` is a Node, a list mixing Nodes and manifest node dicts
     (``{"id", "node_type", "params"}``), a :class:`Pipeline`, a manifest v1 dict
     or its JSON string. Returns ``None`` if the pipeline produced no output, the
-    output itself if it produced one, and the list of outputs otherwise.
+    output itself if it produced one, and the list of outputs otherwise; a graph
+    manifest with several sink nodes returns ``{sink_id: [outputs...]}``.
     Argument errors raise ``TypeError``/``ValueError`` before anything runs.
     """
     pipeline = _validate_pipeline(x)
     chosen = _validate_transport(transport)
     outputs = await _runtime_execute()(pipeline, None, transport=chosen)
+    if isinstance(outputs, dict):
+        return outputs
     if not outputs:
         return None
     if len(outputs) == 1:
@@ -174,11 +178,13 @@ async def execute_pipeline_with_input(
     input_data: list[Any],
     *,
     transport: str | None = None,
-) -> list[Any]:
+) -> Any:
     """Feed each item of ``input_data`` through the pipeline and return all outputs, in order.
 
     ``x`` is as for :func:`execute_pipeline`. ``input_data`` must be a non-empty
-    list. Argument errors raise ``TypeError``/``ValueError`` before anything runs.
+    list. A graph manifest with several sink nodes returns ``{sink_id: [outputs...]}``
+    (each sink's outputs in order). Argument errors raise ``TypeError``/``ValueError``
+    before anything runs.
     """
     inputs = _validate_input(input_data)
     pipeline = _validate_pipeline(x)

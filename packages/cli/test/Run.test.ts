@@ -31,6 +31,21 @@ describe("remotemedia run <manifest.json>", () => {
     assert.deepStrictEqual(jsonLines(r.stdout), [21])
   })
 
+  it("runs a manifest in upstream's JavaScript dialect: outputs alone on stdout, the normalization warning on stderr", async () => {
+    const dialect = {
+      version: "1.0",
+      nodes: [
+        { id: "pass", nodeType: "PassThrough" },
+        { id: "triple", nodeType: "Calculator", params: { operation: "multiply", operand: 3 } }
+      ],
+      connections: [{ from: "pass", to: "triple" }]
+    }
+    const r = await cli(["run", "pipeline.json", "--input", "2"], { cwd: withManifest(dialect) })
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.strictEqual(r.stdout, "6\n")
+    assert.include(r.stderr, `manifest in upstream's JavaScript dialect, normalized: version "1.0" -> "v1", nodeType -> node_type`)
+  })
+
   it("runs every line of --input-file in order, skipping blank lines", async () => {
     const dir = withManifest(chain)
     writeFileSync(join(dir, "items.jsonl"), ["1", "", "2.5", "[1, 2]", "  ", "-4", ""].join("\n"))

@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { type Cause, Effect, Option, Pull, Queue, type Scope, Stream } from "effect"
+import { type Cause, Effect, Logger, Option, Pull, Queue, type Scope, Stream } from "effect"
 import { BatchSizer } from "./internal/batchSizer.js"
 import { keepAlive } from "./internal/keepAlive.js"
 import { Collector, type PipelineMetrics } from "./Metrics.js"
@@ -535,7 +535,10 @@ const withPipeline = <E, A, E2>(
     )
     if (cleanupErrors.length > 0) return yield* cleanupErrors[0]!
     return result
-  }))
+  }).pipe(toStderr))
+
+/** The SDK's own warnings (a manifest normalized, a cleanup failing after a failure) go to stderr: stdout is the caller's. */
+const toStderr = Effect.provideService(Logger.LogToStderr, true)
 
 /**
  * Caller input as a stream. Lazy iterables are read a queue's worth at a
@@ -670,7 +673,7 @@ export const streamPipeline = <E = never>(
 ): Stream.Stream<RuntimeData, E | PipelineError> => {
   const input: Input<E> = items === undefined ? { _tag: "None" } : { _tag: "Stream", items }
   const run = Stream.unwrap(Effect.gen(function*() {
-    const pipelineValue = yield* normalize(pipeline, { name: options.name })
+    const pipelineValue = yield* toStderr(normalize(pipeline, { name: options.name }))
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.onMetrics ? new Collector(pipelineValue.name) : undefined
     const main = Stream.unwrap(Effect.map(

@@ -1,7 +1,7 @@
 /**
  * Manifest v1: the JSON pipeline document upstream's `Pipeline.serialize()`
  * writes, decoded with Effect Schema, as upstream's runtime decodes it:
- * `metadata.name` defaults to `""`, a node's `params` to `{}`, unknown extra
+ * `metadata` defaults to `{ name: "" }` and `metadata.name` to `""`, a node's `params` to `{}`, unknown extra
  * fields are kept, and `connections` may form any acyclic graph (fan-out,
  * fan-in, several sources and sinks). Manifests written by upstream's
  * JavaScript tools (camelCase `nodeType`, `isStreaming`, ... and version
@@ -104,7 +104,7 @@ export const Metadata = Schema.StructWithRest(
 export const ManifestSchema = Schema.StructWithRest(
   Schema.Struct({
     version: Schema.String,
-    metadata: Metadata,
+    metadata: Metadata.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ name: "" }))),
     nodes: Schema.Array(ManifestNodeSpec),
     connections: Schema.optional(Schema.Array(Connection))
   }),
@@ -183,7 +183,7 @@ const normalizeDialect = (raw: unknown): { readonly document: unknown; readonly 
     document["version"] = "v1"
     changes.push(`version "1.0" -> "v1"`)
   }
-  document["metadata"] = snakeCase(document["metadata"], renamed)
+  if ("metadata" in document) document["metadata"] = snakeCase(document["metadata"], renamed)
   if (Array.isArray(document["nodes"])) {
     document["nodes"] = document["nodes"].map((node: unknown) => {
       const n = snakeCase(node, renamed)
