@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import { type Cause, Effect, Logger, Option, Pull, Queue, type Scope, Stream } from "effect"
+import { asyncChunks } from "./internal/asyncChunks.js"
 import { BatchSizer } from "./internal/batchSizer.js"
 import { keepAlive } from "./internal/keepAlive.js"
 import { Collector, type PipelineMetrics } from "./Metrics.js"
@@ -559,7 +560,10 @@ export function inputStream(
 ): Stream.Stream<RuntimeData, unknown> {
   if (Stream.isStream(items)) return items
   if (Array.isArray(items)) return Stream.fromArray(items as ReadonlyArray<RuntimeData>)
-  if (Symbol.asyncIterator in items) return Stream.fromAsyncIterable(items, (cause) => cause)
+  if (Symbol.asyncIterator in items) {
+    const max = Math.max(1, options.bufferSize ?? STREAM_BUFFER)
+    return Stream.flattenIterable(Stream.fromAsyncIterable(asyncChunks(items, max), (cause) => cause))
+  }
   return Stream.fromIterable(items, { chunkSize: Math.max(1, options.bufferSize ?? STREAM_BUFFER) })
 }
 
