@@ -313,6 +313,7 @@ const entries: ReadonlyArray<Entry> = [
     "docker-microservices-pipeline.json",
     "docker-mixed-execution-pipeline.json",
     "docker-production-pipeline.json",
+    "docker-resource-constrained-pipeline.json",
     "docker-simple-test.json"
   ].map((file): Entry => ({ file, fails: dockerDialect }))
 ]
