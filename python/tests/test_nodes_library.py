@@ -145,3 +145,21 @@ def test_a_registered_implementation_replaces_the_not_bundled_error() -> None:
     assert isinstance(create_node("WhisperSTT", {"model": "base.en"}), FakeWhisper)
     with pytest.raises(NodeTypeNotFoundError):
         get_node_class("NoSuchNodeAnywhere")
+
+
+def test_resamplers_pass_events_on_and_vad_takes_upstreams_sample_rate_spelling() -> None:
+    event = {"has_speech": True, "timestamp_ms": 32}
+    for node_type in ("FastResampleNode", "AudioResample"):
+        node = create_node(
+            node_type, {"target_rate": 16000} if node_type == "FastResampleNode" else {}
+        )
+        assert node.process(event) is event
+    vad = create_node("SileroVADNode", {"sample_rate": 8000})
+    assert vad.sampling_rate == 8000  # type: ignore[attr-defined]
+
+
+def test_stream_endpoints_pass_items_on() -> None:
+    for node_type in ("AudioInput", "AudioOutput", "VideoInput", "TextOutput"):
+        node = create_node(node_type, {}, node_type.lower())
+        assert type(node).__name__ == "StreamEndpointNode"
+        assert node.process("x") == "x"

@@ -9,7 +9,7 @@ from typing import Any
 from ..node import Node
 from ..registry import register_node
 
-__all__ = ["CalculatorNode", "PassThroughNode"]
+__all__ = ["CalculatorNode", "PassThroughNode", "StreamEndpointNode"]
 
 _OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "add": operator.add,
@@ -43,6 +43,19 @@ class PassThroughNode(Node):
     Also registered as ``PassThrough`` and under upstream's spellings
     ``PassthroughNode``, ``Passthrough`` and ``passthrough``.
     """
+
+    def process(self, data: Any) -> Any:
+        return data
+
+
+@register_node(
+    aliases=("AudioInput", "AudioOutput", "VideoInput", "VideoOutput", "TextInput", "TextOutput")
+)
+class StreamEndpointNode(Node):
+    """Upstream's stream endpoints (``AudioInput``, ``AudioOutput``, ``VideoInput``,
+    ``VideoOutput``, ``TextInput``, ``TextOutput``): where a device or a connection feeds the
+    pipeline, or receives its results. Here the caller's items are the input and the run's
+    outputs the output, so an endpoint passes each item on unchanged."""
 
     def process(self, data: Any) -> Any:
         return data

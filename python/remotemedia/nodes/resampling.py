@@ -41,11 +41,10 @@ class _StreamingResample(Node):
         self.quality = quality_key(type(self).__name__, quality)
         self._resampler: Resampler | None = None
 
-    def _convert(self, data: Any) -> Audio:
+    def _convert(self, data: Any) -> Any:
         if not isinstance(data, Audio):
-            raise TypeError(
-                f"{type(self).__name__} {self.name!r} expects Audio, got {type(data).__name__}"
-            )
+            # Upstream chains resamplers after nodes that also emit events (VAD dicts): those pass.
+            return data
         if self.target_rate is None or data.sample_rate == self.target_rate:
             return data
         resampler = self._resampler
@@ -95,7 +94,7 @@ class FastResampleNode(_StreamingResample):
         }
         super().__init__(target, quality, name, config)
 
-    def process(self, data: Any) -> Audio:
+    def process(self, data: Any) -> Any:
         if isinstance(data, Audio):
             if self.source_rate is not None and data.sample_rate != self.source_rate:
                 raise ValueError(
@@ -146,5 +145,5 @@ class AudioResampleNode(_StreamingResample):
         }
         super().__init__(int(target_sample_rate), quality, name, config)
 
-    def process(self, data: Any) -> Audio:
+    def process(self, data: Any) -> Any:
         return self._convert(data)

@@ -57,7 +57,7 @@ class SileroVADNode(Node):
     Other inputs pass through unchanged.
 
     Params (camelCase accepted): ``threshold`` (0.5), ``sampling_rate``
-    (16000), ``min_silence_duration_ms`` (100), and ``min_speech_duration_ms``
+    (16000; also spelled ``sample_rate``), ``min_silence_duration_ms`` (100), and ``min_speech_duration_ms``
     (250) and ``speech_pad_ms`` (30), which upstream accepts and does not use
     either. Needs onnxruntime and the model file of the ``silero-vad`` wheel.
     """
@@ -72,8 +72,11 @@ class SileroVADNode(Node):
         min_speech_duration_ms: int = 250,
         min_silence_duration_ms: int = 100,
         speech_pad_ms: int = 30,
+        sample_rate: int | None = None,
         name: str | None = None,
     ) -> None:
+        if sample_rate is not None:  # upstream's manifests spell it both ways
+            sampling_rate = sample_rate
         if (
             isinstance(threshold, bool)
             or not isinstance(threshold, (int, float))
