@@ -261,13 +261,13 @@ const entries: ReadonlyArray<Entry> = [
       }
     }
   },
-  { file: "aws-local-orchestration-remote-gpu.json", chain: true, fails: unknown("capture", "AudioInput"), part: vadPart("vad") },
-  { file: "aws-multi-gpu-pipeline.json", chain: false, fails: unknown("mic", "AudioInput"), part: vadPart("vad") },
-  { file: "cli-voice-assistant.json", chain: true, fails: unknown("mic", "AudioInput"), part: vadPart("vad") },
+  { file: "aws-local-orchestration-remote-gpu.json", chain: true, fails: notBundled("stt", "RemotePipelineNode"), part: vadPart("vad") },
+  { file: "aws-multi-gpu-pipeline.json", chain: false, fails: notBundled("asr_small", "RemotePipelineNode"), part: vadPart("vad") },
+  { file: "cli-voice-assistant.json", chain: true, fails: notBundled("stt", "WhisperSTT"), part: vadPart("vad") },
   {
     file: "archive-whisper-remote-execution.json",
     chain: true,
-    fails: unknown("source", "AudioInput"),
+    fails: notBundled("asr", "WhisperNode"),
     part: {
       keep: ["down"],
       input: stereoTone48k,
@@ -282,7 +282,7 @@ const entries: ReadonlyArray<Entry> = [
   {
     file: "archive-whisper-with-capabilities.json",
     chain: true,
-    fails: unknown("audio-in", "AudioInput"),
+    fails: notBundled("asr", "WhisperNode"),
     part: {
       keep: ["mono16k"],
       input: stereoTone48k,
@@ -294,7 +294,7 @@ const entries: ReadonlyArray<Entry> = [
       }
     }
   },
-  { file: "archive-gpu-pipeline.json", chain: true, fails: unknown("camera", "VideoInput") },
+  { file: "archive-gpu-pipeline.json", chain: true, fails: unknown("describe", "LLMInferenceNode") },
   { file: "runtime-multi-environment.json", chain: true, fails: unknown("in-browser", "SimpleCalculator") },
   { file: "archive-simple-calc-wasm.json", chain: true, fails: unknown("times", "MultiplyNode") },
   { file: "runtime-calc-with-input.json", chain: true, fails: unknown("double", "MultiplyNode") },
