@@ -16,7 +16,9 @@ code  Python       payload
 A media payload is inline, ``u32 O | msgpack header | zero padding | raw
 bytes from offset O``, or (only in a *split body*, ``0xC1 | u32 M | map |
 tail``) a tail reference, ``u32 0 | u32 start | u32 length | msgpack
-header``, naming raw bytes in the frame body's tail. Decoding, msgpack hands
+header``, naming raw bytes in the frame body's tail, or (only with a payload
+channel beside the frames, :class:`Blobs`) a blob reference, ``u32 1 | u32
+seq | u32 length | msgpack header``, naming the channel's payload ``seq``. Decoding, msgpack hands
 an inline payload to the hook as a ``bytes`` copy of its own, read in place
 with :func:`numpy.frombuffer`; a tail reference is read in place in the frame
 body, with no copy at all. Either way arrays are read-only views. numpy is
@@ -39,7 +41,7 @@ import os
 import struct
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import cloudpickle
 import msgpack
@@ -58,6 +60,7 @@ __all__ = [
     "EXT_VIDEO",
     "SPLIT_BODY",
     "TENSOR_DTYPES",
+    "Blobs",
     "CodecError",
     "MalformedFrame",
     "decode",
@@ -84,7 +87,10 @@ SPLIT_BODY: Final = 0xC1
 """The first byte of a split body (the one byte msgpack never uses)."""
 
 _U32 = struct.Struct(">I")
-_TAIL_REF = struct.Struct(">III")  # a tail reference's 0, start and length
+_TAIL_REF = struct.Struct(
+    ">III"
+)  # a tail reference's 0, start and length (a blob's 1, seq, length)
+_BLOB_REF: Final = 1
 _LITTLE = sys.byteorder == "little"
 _TOKEN: Final = b"\xc1RMBLOB" + os.urandom(9)  # 16 bytes no encoding produces by chance
 
@@ -95,6 +101,23 @@ class CodecError(ValueError):
 
 class MalformedFrame(CodecError):
     """A split body's own structure is broken: a malformed frame, which is a protocol error."""
+
+
+class Blobs(Protocol):
+    """A payload channel beside the frames (shared memory): raw parts of ``threshold`` bytes and
+    up are ``put`` there when a message is encoded and ``take``-n back, in order, when one that
+    refers to them is decoded."""
+
+    @property
+    def threshold(self) -> int: ...
+
+    def put(self, raw: Any) -> int:
+        """Send ``raw``; its sequence number. Raises :class:`CodecError` when it cannot."""
+        ...
+
+    def take(self, seq: int, length: int) -> memoryview:
+        """The payload ``seq`` (``length`` bytes); raises :class:`MalformedFrame` when missing."""
+        ...
 
 
 # ---------------------------------------------------------------------------
@@ -123,12 +146,21 @@ _Raw = tuple[list[Any], bytes | memoryview, int, int]
 
 
 def _split_media(data: bytes, tail: _Tail | None) -> _Raw:
-    """Read a media payload; ``tail`` is the split body being decoded, if any."""
+    """Read a media payload; ``tail`` is the split body being decoded, if any (and its
+    payload channel)."""
     if len(data) < 4:
         raise CodecError(f"extension payload of {len(data)} bytes is shorter than its header")
     (offset,) = _U32.unpack_from(data)
+    if offset == _BLOB_REF:
+        if tail is None or tail.blobs is None:
+            raise CodecError("a blob reference (raw offset 1) without a payload channel")
+        if len(data) < 13:
+            raise CodecError(f"blob reference of {len(data)} bytes is shorter than its header")
+        _, seq, length = _TAIL_REF.unpack_from(data)
+        header = _read_header(data, 12, len(data))
+        return header, tail.blobs.take(seq, length), 0, length
     if offset == 0:
-        if tail is None:
+        if tail is None or tail.body is None:
             raise CodecError("a tail reference (raw offset 0) outside a split body")
         if len(data) < 13:
             raise CodecError(f"tail reference of {len(data)} bytes is shorter than its header")
@@ -153,17 +185,20 @@ def _read_header(data: bytes, start: int, end: int) -> list[Any]:
 
 
 class _Tail:
-    """A split body being decoded: the (read-only) body, where its tail starts, references read."""
+    """What references in a body being decoded resolve against: a split body (read-only),
+    where its tail starts and the tail references read; and the payload channel, if any."""
 
-    __slots__ = ("body", "refs", "start")
+    __slots__ = ("blobs", "body", "refs", "start")
 
-    def __init__(self, body: memoryview, start: int) -> None:
+    def __init__(self, body: memoryview | None, start: int, blobs: Blobs | None) -> None:
         self.body = body
         self.start = start
         self.refs = 0
+        self.blobs = blobs
 
     def check(self, start: int, length: int) -> None:
         """Raise a :class:`CodecError` unless ``start`` and ``length`` name 8-aligned tail bytes."""
+        assert self.body is not None
         size = len(self.body)
         if start < self.start or start + length > size:
             raise CodecError(
@@ -181,13 +216,24 @@ class _Tail:
 # -- large raw parts: placeholders while packing, spliced in afterwards ------
 
 _Pending = list[tuple[bytes, Any]]
-"""The header and raw memory of each placeholder an encoder packed (given None, it packs none)."""
+"""The header and raw memory of each placeholder an encoder packed."""
 
 
-def _media(code: int, header: list[Any], raw: Any, pending: _Pending | None) -> msgpack.ExtType:
-    """The extension for a media value; a placeholder when its raw part is large."""
+def _media(code: int, header: list[Any], raw: Any, encoder: _Encoder) -> msgpack.ExtType:
+    """The extension for a media value: a blob reference when its raw part is large and the
+    encoder has a payload channel, else a placeholder when it is large and the encoder
+    splices, else inline."""
     size = memoryview(raw).nbytes
-    if pending is None or size < BLOB_THRESHOLD:
+    blobs = encoder.blobs
+    if blobs is not None and size >= blobs.threshold:
+        if size > 0xFFFF_FFFF:
+            raise CodecError(
+                f"a payload of {size} bytes exceeds the 4 GiB limit of a blob reference"
+            )
+        seq = blobs.put(raw)
+        return msgpack.ExtType(code, _TAIL_REF.pack(_BLOB_REF, seq, size) + _header(header))
+    pending = encoder.pending
+    if not encoder.splice or size < BLOB_THRESHOLD:
         return msgpack.ExtType(code, _media_payload(header, raw))
     head = _header(header)
     marker = _TOKEN + _U32.pack(len(pending))
@@ -246,7 +292,7 @@ def _type_name(obj: object) -> str:
     return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
-def _encode_tensor(array: np.ndarray[Any, Any], pending: _Pending | None) -> msgpack.ExtType | None:
+def _encode_tensor(array: np.ndarray[Any, Any], encoder: _Encoder) -> msgpack.ExtType | None:
     import numpy as np
 
     dtype = array.dtype
@@ -256,10 +302,10 @@ def _encode_tensor(array: np.ndarray[Any, Any], pending: _Pending | None) -> msg
         array = array.astype(dtype.newbyteorder("<"))
     array = np.ascontiguousarray(array)
     raw = memoryview(array).cast("B") if array.size else b""  # type: ignore[arg-type]
-    return _media(EXT_TENSOR, [dtype.name, list(array.shape)], raw, pending)
+    return _media(EXT_TENSOR, [dtype.name, list(array.shape)], raw, encoder)
 
 
-def _encode_pickle(obj: object, pending: _Pending | None) -> msgpack.ExtType:
+def _encode_pickle(obj: object, encoder: _Encoder) -> msgpack.ExtType:
     # Plain cloudpickle: classes of modules the worker imported go by reference (so the next
     # worker, which can import them too, gets the same class); dynamic ones by value.
     sink = io.BytesIO()
@@ -270,39 +316,42 @@ def _encode_pickle(obj: object, pending: _Pending | None) -> msgpack.ExtType:
             f"cannot send a {_type_name(obj)} to TypeScript: it has no msgpack form and cannot be "
             f"pickled ({type(exc).__name__}: {exc})"
         ) from exc
-    return _media(EXT_PICKLE, [_type_name(obj)], sink.getbuffer(), pending)
+    return _media(EXT_PICKLE, [_type_name(obj)], sink.getbuffer(), encoder)
 
 
-def _default(pending: _Pending | None, obj: Any) -> Any:
-    """msgpack's hook for values it has no native form for (bound to an encoder's ``pending``)."""
+def _default(encoder: _Encoder, obj: Any) -> Any:
+    """msgpack's hook for values it has no native form for (bound to its encoder)."""
     if isinstance(obj, int) and not isinstance(obj, bool):  # beyond 64 bits
         length = (obj.bit_length() + 8) // 8
         return msgpack.ExtType(EXT_BIGINT, obj.to_bytes(length, "big", signed=True))
     if isinstance(obj, Audio):
         raw = memoryview(obj.samples).cast("B") if obj.samples.size else b""  # type: ignore[arg-type]
-        return _media(EXT_AUDIO, [obj.sample_rate, obj.channels], raw, pending)
+        return _media(EXT_AUDIO, [obj.sample_rate, obj.channels], raw, encoder)
     if isinstance(obj, VideoFrame):
-        return _media(EXT_VIDEO, [obj.width, obj.height, obj.format], obj.data, pending)
+        return _media(EXT_VIDEO, [obj.width, obj.height, obj.format], obj.data, encoder)
     if "numpy" in sys.modules:  # no numpy value exists unless numpy was imported
         import numpy as np
 
         if isinstance(obj, np.ndarray):
-            tensor = _encode_tensor(obj, pending)
-            return tensor if tensor is not None else _encode_pickle(obj, pending)
+            tensor = _encode_tensor(obj, encoder)
+            return tensor if tensor is not None else _encode_pickle(obj, encoder)
         if isinstance(obj, (np.bool_, np.integer, np.floating)):
             return obj.item()  # numpy scalars travel as the plain Python value
-    return _encode_pickle(obj, pending)
+    return _encode_pickle(obj, encoder)
 
 
 class _Encoder:
-    """A reusable msgpack packer; with ``splice``, it packs large raw parts as placeholders."""
+    """A reusable msgpack packer; with ``splice``, it packs large raw parts as placeholders;
+    with ``blobs`` (set for one pack), it sends them through that payload channel."""
 
-    __slots__ = ("packer", "pending")
+    __slots__ = ("blobs", "packer", "pending", "splice")
 
     def __init__(self, splice: bool) -> None:
         self.pending: _Pending = []
+        self.splice = splice
+        self.blobs: Blobs | None = None
         self.packer = msgpack.Packer(
-            default=functools.partial(_default, self.pending if splice else None),
+            default=functools.partial(_default, self),
             use_bin_type=True,
             datetime=False,
         )
@@ -341,9 +390,12 @@ def _cycle(value: Any) -> str | None:
         return None
 
 
-def _pack(pool: list[_Encoder], splice: bool, value: Any) -> tuple[_Encoder, bytes]:
+def _pack(
+    pool: list[_Encoder], splice: bool, value: Any, blobs: Blobs | None = None
+) -> tuple[_Encoder, bytes]:
     """Pack ``value`` with an idle encoder of ``pool`` (or a new one); the caller gives it back."""
     encoder = pool.pop() if pool else _Encoder(splice=splice)
+    encoder.blobs = blobs
     try:
         packed: bytes = encoder.packer.pack(value)
     except CodecError:
@@ -351,8 +403,12 @@ def _pack(pool: list[_Encoder], splice: bool, value: Any) -> tuple[_Encoder, byt
     except Exception as exc:
         cycle = _cycle(value)
         if cycle is not None:
-            raise CodecError(f"cannot encode value: cyclic data, {cycle} (a cycle cannot be encoded)") from exc
+            raise CodecError(
+                f"cannot encode value: cyclic data, {cycle} (a cycle cannot be encoded)"
+            ) from exc
         raise CodecError(f"cannot encode value ({type(exc).__name__}: {exc})") from exc
+    finally:
+        encoder.blobs = None
     return encoder, packed
 
 
@@ -363,13 +419,14 @@ def encode(value: Any) -> bytes:
     return packed
 
 
-def encode_parts(value: Any) -> list[Any]:
-    """Encode one value as buffers to write in order; large raw parts are the values' own memory.
+def encode_parts(value: Any, blobs: Blobs | None = None) -> list[Any]:
+    """Encode one value as buffers to write in order; large raw parts are the values' own memory,
+    or, with ``blobs``, those of ``blobs.threshold`` bytes and up go through that channel.
 
     The concatenation equals a valid msgpack encoding of ``value`` (not
     necessarily the one :func:`encode` gives: raw offsets differ).
     """
-    encoder, packed = _pack(_idle_splicing, True, value)
+    encoder, packed = _pack(_idle_splicing, True, value, blobs)
     pending = encoder.pending
     if pending:
         parts = _splice(packed, pending)
@@ -460,7 +517,7 @@ def _ext_hook(code: int, data: bytes, tail: _Tail | None = None) -> Any:
     return decoder(data, tail)
 
 
-def _split(body: memoryview) -> tuple[memoryview, _Tail]:
+def _split(body: memoryview, blobs: Blobs | None = None) -> tuple[memoryview, _Tail]:
     """The map of a split body, and the tail its references resolve against."""
     size = len(body)
     if size < 5:
@@ -470,25 +527,27 @@ def _split(body: memoryview) -> tuple[memoryview, _Tail]:
         raise MalformedFrame(
             f"split body: map length {length} is out of range for a {size}-byte body"
         )
-    return body[5 : 5 + length], _Tail(body, 5 + length)
+    return body[5 : 5 + length], _Tail(body, 5 + length, blobs)
 
 
-def decode(data: bytes | bytearray | memoryview) -> Any:
+def decode(data: bytes | bytearray | memoryview, blobs: Blobs | None = None) -> Any:
     """Decode one frame body: a msgpack value, or a split body.
 
     Raw parts in a split body's tail are decoded as read-only views of
-    ``data`` itself (they keep it alive); raises :class:`MalformedFrame` when
-    the split body's structure is broken, :class:`CodecError` for any other
-    invalid encoding.
+    ``data`` itself (they keep it alive), blob references as views of the
+    payloads ``blobs`` holds; raises :class:`MalformedFrame` when the split
+    body's structure is broken or a payload is missing, :class:`CodecError`
+    for any other invalid encoding.
     """
     if not data or data[0] != SPLIT_BODY:
+        hook = _ext_hook if blobs is None else _Tail(None, 0, blobs).hook
         try:  # raw=False and use_list=True are msgpack's defaults: every keyword costs per call
-            return msgpack.unpackb(data, strict_map_key=False, ext_hook=_ext_hook)
+            return msgpack.unpackb(data, strict_map_key=False, ext_hook=hook)
         except CodecError:
             raise
         except Exception as exc:
             raise CodecError(f"invalid msgpack ({type(exc).__name__}: {exc})") from exc
-    message, tail = _split(memoryview(data).toreadonly())
+    message, tail = _split(memoryview(data).toreadonly(), blobs)
     try:
         value = msgpack.unpackb(message, strict_map_key=False, ext_hook=tail.hook)
     except CodecError:

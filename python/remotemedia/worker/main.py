@@ -11,17 +11,19 @@ from __future__ import annotations
 import _thread
 import argparse
 import importlib
+import json
 import logging
 import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from ..runtime_host import RuntimeHost
     from .server import LiveNodes
+    from .shm import ShmChannel
 
 __all__ = ["main", "serve"]
 
@@ -122,6 +124,15 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         "a request announcing more is a protocol error",
     )
     parser.add_argument(
+        "--shm",
+        type=_shm_settings,
+        default=None,
+        metavar="JSON",
+        help="open a shared-memory payload channel (iceoryx2) the parent created: "
+        '{"prefix", "root", "name", "threshold", "buffer_size", "max_borrowed", '
+        '"initial_slice_len"}',
+    )
+    parser.add_argument(
         "--log-level",
         default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"),
         help="DEBUG, INFO, WARNING, ... (default: $REMOTEMEDIA_WORKER_LOG or INFO)",
@@ -138,6 +149,42 @@ def _frame_size(text: str) -> int:
     if not 1 <= value <= 0xFFFF_FFFF:
         raise argparse.ArgumentTypeError(f"must be between 1 and 4294967295, got {value}")
     return value
+
+
+_SHM_KEYS: Final = (
+    "prefix",
+    "root",
+    "name",
+    "threshold",
+    "buffer_size",
+    "max_borrowed",
+    "initial_slice_len",
+)
+
+
+def _shm_settings(text: str) -> dict[str, Any]:
+    """argparse type of --shm: a JSON object with exactly the keys of :data:`_SHM_KEYS`."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not JSON: {text!r}") from None
+    if not isinstance(value, dict) or sorted(value) != sorted(_SHM_KEYS):
+        raise argparse.ArgumentTypeError(f"expected an object with keys {', '.join(_SHM_KEYS)}")
+    return value
+
+
+def _open_shm(settings: dict[str, Any]) -> ShmChannel:
+    """The payload channel --shm names; exits (status 1) when the iceoryx2 wheel is missing."""
+    try:
+        from .shm import ShmChannel
+    except ImportError as exc:
+        log.error(
+            "the iceoryx transport needs the iceoryx2 wheel in this interpreter (%s): "
+            "pip install 'remotemedia[iceoryx]' (iceoryx2==0.10.0)",
+            exc,
+        )
+        sys.exit(1)
+    return ShmChannel(**settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     for module in args.imports:
         importlib.import_module(module)
     cap = DEFAULT_MAX_FRAME if args.max_frame_bytes is None else args.max_frame_bytes
-    return serve(args.in_fd, args.out_fd, max_frame=cap)
+    shm = None if args.shm is None else _open_shm(args.shm)
+    try:
+        return serve(args.in_fd, args.out_fd, max_frame=cap, shm=shm)
+    finally:
+        if shm is not None:
+            shm.close()
 
 
 def serve(
@@ -174,11 +226,13 @@ def serve(
     max_frame: int | None = None,
     host: RuntimeHost | None = None,
     live: LiveNodes | None = None,
+    shm: ShmChannel | None = None,
 ) -> int:
     """Say ``hello`` on ``out_fd``, then answer requests from ``in_fd`` until ``shutdown`` or
     EOF (returns 0) or a protocol error (2). Touches nothing else of the process: a standalone
     caller runs it on a thread of its own, with its own ``host`` (event loop) and ``live``
-    objects; neither fd is closed."""
+    objects; neither fd is closed. With ``shm``, large raw parts travel through that
+    shared-memory payload channel, and ``hello`` names its iceoryx2 version."""
     from .framing import DEFAULT_MAX_FRAME, FrameReader, FrameWriter
     from .server import Worker, hello_message
 
@@ -186,6 +240,11 @@ def serve(
     writer = FrameWriter(out_fd, max_frame=cap)
     # Unbuffered: the reader keeps its own read-ahead window, so it knows what is waiting.
     reader = FrameReader(os.fdopen(in_fd, "rb", buffering=0, closefd=False), max_frame=cap)
-    worker = Worker(reader, writer, host, live)
-    worker.send(hello_message())
+    worker = Worker(reader, writer, host, live, shm)
+    hello = hello_message()
+    if shm is not None:
+        from .shm import iceoryx2_version
+
+        hello["iceoryx2"] = iceoryx2_version()
+    worker.send(hello)
     return worker.serve()

@@ -23,7 +23,7 @@ from .. import runtime_host
 from .._pickler import dump as pickle_dump
 from ..runtime_host import ChunkResult, ErrorRecord, RuntimeHost, SourceCursor
 from ..serialization import unpickle_node_data
-from .codec import CodecError, MalformedFrame, decode, decode_envelope, encode_parts
+from .codec import Blobs, CodecError, MalformedFrame, decode, decode_envelope, encode_parts
 from .framing import FrameReader, FrameWriter, ProtocolError
 
 __all__ = [
@@ -195,7 +195,8 @@ class Worker:
     With ``live`` (a standalone caller serving its own objects, PROTOCOL.md
     "Standalone callers"), ``load_live`` requests run the objects ``live``
     holds, and the error replies of their failures name the exception kept by
-    ``live.remember`` (field ``exception``).
+    ``live.remember`` (field ``exception``). With ``blobs`` (a shared-memory
+    payload channel), large raw parts of requests and replies travel through it.
     """
 
     def __init__(
@@ -204,8 +205,10 @@ class Worker:
         writer: FrameWriter,
         host: RuntimeHost | None = None,
         live: LiveNodes | None = None,
+        blobs: Blobs | None = None,
     ) -> None:
         self._reader = reader
+        self._blobs = blobs
         self._live = live
         self._writer = writer
         self._host = host or runtime_host.default_host
@@ -231,7 +234,7 @@ class Worker:
     # -- sending -------------------------------------------------------------
 
     def send(self, message: dict[str, Any]) -> None:
-        self._writer.write_parts(encode_parts(message))
+        self._writer.write_parts(encode_parts(message, self._blobs))
 
     def _send_error(self, seq: int | None, failure: _Failure) -> None:
         record = failure.record
@@ -290,7 +293,7 @@ class Worker:
         # Every request passes here: the hot path is kept to plain type checks.
         self._seq = None
         try:
-            msg = decode(body)
+            msg = decode(body, self._blobs)
         except CodecError as exc:
             seq, op = (None, None) if isinstance(exc, MalformedFrame) else _salvage(body)
             if seq is None:
@@ -325,7 +328,7 @@ class Worker:
             return False
         reply["seq"] = seq
         try:
-            self._writer.write_parts(encode_parts(reply))
+            self._writer.write_parts(encode_parts(reply, self._blobs))
         except CodecError as exc:
             self._send_error(seq, self._unsendable(msg, exc))
         return False

@@ -14,6 +14,11 @@
  * split body it was given (or refuses, in a plain body) once the message is
  * decoded. The module itself holds no mutable state.
  *
+ * A codec made with {@link Blobs} (a shared-memory payload channel) sends raw
+ * parts of `blobs.threshold` bytes and up through it instead (a blob
+ * reference in the message names the payload's sequence number) and
+ * resolves the blob references of received messages through it.
+ *
  * @since 0.1.0
  */
 import { RuntimeData as RD } from "@remotemedia/core"
@@ -81,12 +86,31 @@ export interface TailSource {
   readonly tailStart: number
 }
 
+/**
+ * A payload channel beside the frames (e.g. shared memory): raw parts of
+ * `threshold` bytes and up are `put` there when a message is encoded (the
+ * message carries their sequence numbers), and `take`n back, in order, when
+ * one that refers to them is decoded. `threshold` is at most
+ * {@link BLOB_THRESHOLD}, so a frame's tail never holds a part a blob could.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Blobs {
+  readonly threshold: number
+  /** Sends `raw`; returns its sequence number. Throws when it cannot (the message then fails to encode). */
+  put(raw: Uint8Array): number
+  /** The payload with sequence number `seq` (`length` bytes); throws when it is missing. */
+  take(seq: number, length: number): Uint8Array
+}
+
 // ---------------------------------------------------------------------------
 // MEDIA LAYOUT. A payload is inline: u32 raw offset O | msgpack header | zero
 // padding | raw bytes from O (this encoder makes O a multiple of 8: Python's
 // msgpack copies each inline payload into a 16-aligned bytes object of its own);
 // or, in a split body only, a tail reference: u32 0 | u32 start | u32 length |
-// msgpack header, the raw bytes being body[start, start + length).
+// msgpack header, the raw bytes being body[start, start + length); or, with a
+// payload channel, a blob reference: u32 1 | u32 seq | u32 length | msgpack header.
 // The headers are tiny arrays of strings and unsigned ints, written and read
 // here directly rather than through msgpackr, which is never re-entered.
 // ---------------------------------------------------------------------------
@@ -157,9 +181,10 @@ const writeUint = (n: number, out: Uint8Array, view: DataView, at: number): numb
 
 type Allocate = (size: number) => { target: Uint8Array; targetView: DataView; position: number }
 
-/** A packer that carries the tail writer of the pack it is running (the pack hooks read it as `this.tail`). */
+/** A packer that carries the tail writer of the pack it is running and its codec's payload channel (the pack hooks read them as `this`). */
 class CodecPackr extends Packr {
   tail: TailWriter | undefined
+  blobs: Blobs | undefined
 }
 
 /**
@@ -167,8 +192,36 @@ class CodecPackr extends Packr {
  * msgpackr's buffer; a raw part of `tail.threshold` bytes and up becomes a
  * tail reference.
  */
-const writeMedia = (type: number, header: Header, raw: Uint8Array, allocate: Allocate, tail: TailWriter | undefined): void => {
+const writeMedia = (
+  type: number,
+  header: Header,
+  raw: Uint8Array,
+  allocate: Allocate,
+  tail: TailWriter | undefined,
+  blobs: Blobs | undefined
+): void => {
   const hlen = headerSize(header)
+  if (blobs !== undefined && raw.byteLength >= blobs.threshold) {
+    if (raw.byteLength > 0xffffffff) throw new CodecError(`a payload of ${raw.byteLength} bytes exceeds the 4 GiB limit of a blob reference`)
+    const seq = blobs.put(raw)
+    const length = 12 + hlen
+    const { target, targetView, position } = allocate((length < 0x100 ? 3 : 4) + length)
+    let at = position
+    if (length < 0x100) {
+      target[at++] = 0xc7
+      target[at++] = length
+    } else {
+      target[at++] = 0xc8
+      targetView.setUint16(at, length)
+      at += 2
+    }
+    target[at++] = type
+    targetView.setUint32(at, BLOB_REF)
+    targetView.setUint32(at + 4, seq)
+    targetView.setUint32(at + 8, raw.byteLength)
+    writeHeader(header, target, targetView, at + 12)
+    return
+  }
   const toTail = tail !== undefined && raw.byteLength >= tail.threshold ? tail : undefined
   const start = 4 + hlen
   const offset = start + ((8 - (start % 8)) % 8)
@@ -256,6 +309,9 @@ const readHeader = (payload: Uint8Array, from: number, to: number): Array<unknow
   return header
 }
 
+/** The raw offset that marks a blob reference. */
+const BLOB_REF = 1
+
 /**
  * A tail reference as msgpackr decodes it: resolved into its value by
  * {@link Codec.unpack} once the whole message is read (`at`, the payload's
@@ -267,7 +323,9 @@ class TailRef {
     readonly header: Array<unknown>,
     readonly start: number,
     readonly length: number,
-    readonly at: number
+    readonly at: number,
+    /** A blob reference (`start` is the blob's sequence number) rather than one into the tail. */
+    readonly blob: boolean
   ) {}
 }
 
@@ -278,7 +336,11 @@ const readMedia = (type: number, payload: Uint8Array): { header: Array<unknown>;
   const offset = view.getUint32(0)
   if (offset === 0) {
     if (payload.byteLength < 13) throw new CodecError(`tail reference of ${payload.byteLength} bytes is shorter than its header`)
-    return new TailRef(type, readHeader(payload, 12, payload.byteLength), view.getUint32(4), view.getUint32(8), payload.byteOffset)
+    return new TailRef(type, readHeader(payload, 12, payload.byteLength), view.getUint32(4), view.getUint32(8), payload.byteOffset, false)
+  }
+  if (offset === BLOB_REF) {
+    if (payload.byteLength < 13) throw new CodecError(`blob reference of ${payload.byteLength} bytes is shorter than its header`)
+    return new TailRef(type, readHeader(payload, 12, payload.byteLength), view.getUint32(4), view.getUint32(8), payload.byteOffset, true)
   }
   if (offset < 5 || offset > payload.byteLength) {
     throw new CodecError(`extension raw offset ${offset} is outside its ${payload.byteLength}-byte payload`)
@@ -340,7 +402,8 @@ const media = <T>(Class: new(...args: never) => T, type: number, parts: (value: 
     type,
     pack(this: Packr, value: T, allocate: Allocate) {
       const [header, raw] = parts(value)
-      writeMedia(type, header, raw, allocate, this instanceof CodecPackr ? this.tail : undefined)
+      const packr = this instanceof CodecPackr ? this : undefined
+      writeMedia(type, header, raw, allocate, packr?.tail, packr?.blobs)
     },
     unpack: unpackMedia(type)
   } as never)
@@ -387,11 +450,13 @@ const collect = (holder: Record<string, unknown> | Array<unknown>, found: Array<
 }
 
 /**
- * Replaces the tail references of a decoded value by their values, raw parts
- * read in `tail`'s body; fails on any reference when there is no tail, and on
- * a split body none of whose values refers to its tail.
+ * Replaces the tail and blob references of a decoded value by their values,
+ * raw parts read in `tail`'s body or taken from `blobs` (in the order they
+ * were written); fails on a tail reference when there is no tail, on a blob
+ * reference without a payload channel, and on a split body none of whose
+ * values refers to its tail.
  */
-const settle = (value: unknown, tail: TailSource | undefined): unknown => {
+const settle = (value: unknown, tail: TailSource | undefined, blobs: Blobs | undefined): unknown => {
   const box = [value]
   const found: Array<Found> = []
   collect(box, found)
@@ -399,11 +464,19 @@ const settle = (value: unknown, tail: TailSource | undefined): unknown => {
     if (tail !== undefined) throw new CodecError("split body: no extension value refers to its tail")
     return value
   }
+  found.sort((a, b) => a.ref.at - b.ref.at)
+  const inTail = found.filter((f) => !f.ref.blob)
+  if (inTail.length === 0 && tail !== undefined) throw new CodecError("split body: no extension value refers to its tail")
+  for (const { holder, key, ref } of found) {
+    if (!ref.blob) continue
+    if (blobs === undefined) throw new CodecError("a blob reference (raw offset 1) without a payload channel")
+    ;(holder as Record<string, unknown>)[key] = mediaValue(ref.type, ref.header, blobs.take(ref.start, ref.length))
+  }
+  if (inTail.length === 0) return box[0]
   if (tail === undefined) throw new CodecError("a tail reference (raw offset 0) outside a split body")
   const { body, tailStart } = tail
-  found.sort((a, b) => a.ref.at - b.ref.at)
   let end = 0
-  for (const { holder, key, ref } of found) {
+  for (const { holder, key, ref } of inTail) {
     const stop = ref.start + ref.length
     if (ref.start < tailStart || stop > body.byteLength) {
       throw new CodecError(
@@ -486,6 +559,14 @@ export class Codec {
   private readonly packr = new CodecPackr({ ...options, encodeUndefinedAsNil: true, useBigIntExtension: true } as never)
   private readonly unpackr = new Unpackr(options as never)
 
+  /** With `blobs`, large raw parts go through that payload channel (see {@link Blobs}). */
+  constructor(private readonly blobs?: Blobs) {
+    if (blobs !== undefined && blobs.threshold > BLOB_THRESHOLD) {
+      throw new CodecError(`a payload channel threshold of ${blobs.threshold} bytes is above ${BLOB_THRESHOLD}`)
+    }
+    this.packr.blobs = blobs
+  }
+
   /**
    * Packs one value as msgpack after `reserve` free bytes (for a frame
    * header written in place). With `tail`, raw parts of `tail.threshold`
@@ -523,6 +604,6 @@ export class Codec {
     } catch (e) {
       throw e instanceof CodecError ? e : new CodecError(`invalid msgpack: ${(e as Error).message}`, { cause: e })
     }
-    return settle(value, tail)
+    return settle(value, tail, this.blobs)
   }
 }

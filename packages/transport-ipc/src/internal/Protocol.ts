@@ -31,6 +31,8 @@ export interface Hello {
   /** numpy's version, or null when the worker had not imported numpy yet when it said hello. */
   readonly numpy: string | null
   readonly remotemedia: string
+  /** The worker's iceoryx2 version, when it opened a shared-memory payload channel (`--shm`). */
+  readonly iceoryx2?: string | undefined
 }
 
 /**

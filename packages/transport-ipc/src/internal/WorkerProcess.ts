@@ -13,7 +13,7 @@ import { type ChildProcess, spawn as spawnChild } from "node:child_process"
 import type { Socket } from "node:net"
 import type { Writable } from "node:stream"
 import { Effect } from "effect"
-import { Codec, CodecError } from "./Codec.js"
+import { type Blobs, Codec, CodecError } from "./Codec.js"
 import { DEFAULT_MAX_FRAME_BYTES, decodeBody, FrameDecoder, FrameEncoder } from "./Framing.js"
 import { ProtocolError, WorkerCrashed, WorkerStartError } from "../IpcError.js"
 import { type Hello, invalidReason, PROTOCOL_VERSION, type Reply, type Request } from "./Protocol.js"
@@ -49,6 +49,25 @@ export interface SpawnOptions {
    * and the worker gets it as `--max-frame-bytes`.
    */
   readonly maxFrameBytes?: number | undefined
+  /** Opens a payload channel beside the frames for each worker started (e.g. shared memory). */
+  readonly payloads?: (() => PayloadLink) | undefined
+}
+
+/**
+ * A payload channel between the parent and one worker (see {@link Blobs}):
+ * opened before the worker starts, told to it by `args`, checked against its
+ * `hello`, closed once its process has exited.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface PayloadLink extends Blobs {
+  /** Worker flags that tell it how to open its end. */
+  readonly args: ReadonlyArray<string>
+  /** Why the worker that said `hello` cannot use the link (e.g. another version), if it cannot. */
+  check(hello: Hello): string | undefined
+  /** Releases the link's resources; called once, after the worker's process exited (or never started). */
+  close(): void
 }
 
 /**
@@ -66,7 +85,7 @@ export class Worker {
   private expectingExit = false
   private truncated: string | undefined
   private onHello: ((hello: Hello | WorkerStartError) => void) | undefined
-  private readonly codec = new Codec()
+  private readonly codec: Codec
   private readonly frames: FrameEncoder
   private readonly requests: Writable
   /** The nodes it runs now, for messages (a pooled worker gets new ones per run). */
@@ -80,8 +99,10 @@ export class Worker {
     private readonly replies: Socket,
     private readonly decoder: FrameDecoder,
     private readonly options: SpawnOptions,
-    readonly command: ReadonlyArray<string>
+    readonly command: ReadonlyArray<string>,
+    private link: PayloadLink | undefined
   ) {
+    this.codec = new Codec(link)
     this.frames = new FrameEncoder(this.codec, decoder.maxFrameBytes)
     this.inFlight = new Requests((message) => this.write(this.frames.encode(message)))
     this.nodeIds = options.nodeIds
@@ -89,6 +110,8 @@ export class Worker {
     const requests = this.requests = child.stdio[3] as Writable
     requests.on("error", () => {}) // EPIPE after a crash: reported through "exit"
     const ended = () => {
+      this.repliesEnded = true
+      this.release()
       try {
         decoder.end()
       } catch (e) {
@@ -180,10 +203,11 @@ export class Worker {
       String(maxFrameBytes),
       ...(options.workerArgs ?? [])
     ]
-    const command = [options.python, ...args]
+    let command = [options.python, ...args]
     return Effect.callback<Worker, WorkerStartError>((resume) => {
       let settled = false
       let worker: Worker | undefined
+      let link: PayloadLink | undefined
       const settle = (outcome: Hello | WorkerStartError) => {
         if (settled) return
         settled = true
@@ -212,18 +236,22 @@ export class Worker {
         }
         let child: ChildProcess
         try {
-          child = spawnChild(options.python, args, {
+          link = options.payloads?.()
+          const linked = link === undefined ? args : [...args, ...link.args]
+          command = [options.python, ...linked]
+          child = spawnChild(options.python, linked, {
             stdio: ["ignore", "ignore", "pipe", "pipe", remote],
             cwd: options.cwd,
             env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env }
           })
         } catch (e) {
           local.destroy()
+          link?.close()
           return settle(fail((e as Error).message))
         } finally {
           remote.destroy() // the child has its own copy: the reply channel ends when the child does
         }
-        worker = new Worker(child, local, decoder, options, command)
+        worker = new Worker(child, local, decoder, options, command, link)
         child.on("error", (e) => settle(fail(e.message)))
         worker.onHello = settle
         worker.startFailure = (detail) => settle(fail(detail))
@@ -239,6 +267,15 @@ export class Worker {
   }
 
   private startFailure: ((detail: string) => void) | undefined
+  private repliesEnded = false
+
+  /** Closes the payload link once the process exited and every reply was read (payloads taken stay readable). */
+  private release(): void {
+    if (this.exit === undefined || !this.repliesEnded || this.link === undefined) return
+    const link = this.link
+    this.link = undefined
+    link.close()
+  }
 
   // -- receiving ------------------------------------------------------------
 
@@ -268,6 +305,11 @@ export class Worker {
       if (this.hello !== undefined) return this.protocolViolation("a second hello")
       if (m.protocol !== PROTOCOL_VERSION) {
         this.startFailure?.(`the worker speaks protocol ${m.protocol}, this client ${PROTOCOL_VERSION}`)
+        return
+      }
+      const mismatch = this.link?.check(m)
+      if (mismatch !== undefined) {
+        this.startFailure?.(mismatch)
         return
       }
       this.hello = m
@@ -305,6 +347,7 @@ export class Worker {
 
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
     this.exit = { code, signal }
+    this.release()
     if (this.hello === undefined) {
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
       // stderr may still be draining: give it a moment so the report carries the traceback

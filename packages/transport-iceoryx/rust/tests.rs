@@ -1,0 +1,146 @@
+//! Channel round trips inside one process: the parent's ports against a worker-like second node.
+
+use std::mem::MaybeUninit;
+
+use iceoryx2::prelude::*;
+use iceoryx2::service::ipc_threadsafe;
+
+use crate::channel::{self, Channel, ChannelConfig, SEQ_BYTES, sequence_of};
+use crate::error::ChannelError;
+
+const SETTINGS: ChannelConfig = ChannelConfig {
+    buffer_size: 8,
+    max_borrowed: 8,
+    initial_slice_len: 64,
+};
+
+struct Worker {
+    _node: Node<ipc_threadsafe::Service>,
+    subscriber: iceoryx2::port::subscriber::Subscriber<ipc_threadsafe::Service, [u8], ()>,
+    publisher: iceoryx2::port::publisher::Publisher<ipc_threadsafe::Service, [u8], ()>,
+}
+
+/// Removes the channel's resources when a test ends, and checks nothing is left.
+struct Resources(String, String);
+
+impl Drop for Resources {
+    fn drop(&mut self) {
+        channel::remove_resources(&self.0, &self.1).unwrap();
+        let left = std::fs::read_dir("/dev/shm")
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&self.0))
+            .count();
+        if !std::thread::panicking() {
+            assert_eq!(left, 0);
+            assert!(!std::path::Path::new(&self.1).exists());
+        }
+    }
+}
+
+fn unique(tag: &str) -> (String, String, String) {
+    let id = format!("{}{}", std::process::id(), tag);
+    let root = std::env::temp_dir().join(format!("rm-iox-test-{id}"));
+    (
+        format!("iox2_rmtest{id}_"),
+        format!("{}/", root.display()),
+        format!("remotemedia/test{id}"),
+    )
+}
+
+fn worker(prefix: &str, root: &str, name: &str) -> Worker {
+    let node = NodeBuilder::new()
+        .config(&channel::config(prefix, root, SETTINGS.max_borrowed).unwrap())
+        .create::<ipc_threadsafe::Service>()
+        .unwrap();
+    let open = |direction: &str| {
+        node.service_builder(&ServiceName::new(&format!("{name}/{direction}")).unwrap())
+            .publish_subscribe::<[u8]>()
+            .enable_safe_overflow(false)
+            .subscriber_max_buffer_size(SETTINGS.buffer_size)
+            .subscriber_max_borrowed_samples(SETTINGS.max_borrowed)
+            .history_size(0)
+            .max_publishers(1)
+            .max_subscribers(1)
+            .max_nodes(2)
+            .payload_alignment(Alignment::new(64).unwrap())
+            .open()
+            .unwrap()
+    };
+    let subscriber = open("req").subscriber_builder().create().unwrap();
+    let publisher = open("rep")
+        .publisher_builder()
+        .initial_max_slice_len(64)
+        .allocation_strategy(AllocationStrategy::PowerOfTwo)
+        .create()
+        .unwrap();
+    Worker {
+        _node: node,
+        subscriber,
+        publisher,
+    }
+}
+
+fn reply(worker: &Worker, seq: u64, data: &[u8]) {
+    let mut sample = worker
+        .publisher
+        .loan_slice_uninit(SEQ_BYTES + data.len())
+        .unwrap();
+    let payload: &mut [MaybeUninit<u8>] = sample.payload_mut();
+    payload[..SEQ_BYTES].write_copy_of_slice(&seq.to_le_bytes());
+    payload[SEQ_BYTES..].write_copy_of_slice(data);
+    // SAFETY: the whole payload was written above.
+    let sample = unsafe { sample.assume_init() };
+    assert_eq!(sample.send().unwrap(), 1);
+}
+
+#[test]
+fn payloads_cross_both_ways_and_grow_past_the_initial_slice() {
+    let (prefix, root, name) = unique("a");
+    let _resources = Resources(prefix.clone(), root.clone());
+    let mut parent = Channel::open(&prefix, &root, &name, SETTINGS).unwrap();
+    let worker = worker(&prefix, &root, &name);
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(parent.publish(b"small").unwrap(), 0);
+    assert_eq!(parent.publish(&big).unwrap(), 1);
+    let first = worker.subscriber.receive().unwrap().unwrap();
+    assert_eq!(sequence_of(first.payload()), Some(0));
+    assert_eq!(&first.payload()[SEQ_BYTES..], b"small");
+    let second = worker.subscriber.receive().unwrap().unwrap();
+    assert_eq!(&second.payload()[SEQ_BYTES..], &big[..]);
+    reply(&worker, 0, &big);
+    assert_eq!(&parent.take(0).unwrap().payload()[SEQ_BYTES..], &big[..]);
+}
+
+#[test]
+fn take_drops_older_samples_and_fails_on_a_gap() {
+    let (prefix, root, name) = unique("b");
+    let _resources = Resources(prefix.clone(), root.clone());
+    let parent = Channel::open(&prefix, &root, &name, SETTINGS).unwrap();
+    let worker = worker(&prefix, &root, &name);
+    reply(&worker, 0, b"abandoned");
+    reply(&worker, 1, b"wanted");
+    reply(&worker, 3, b"after a gap");
+    assert_eq!(&parent.take(1).unwrap().payload()[SEQ_BYTES..], b"wanted");
+    assert!(matches!(
+        parent.take(2),
+        Err(ChannelError::Missing { seq: 2 })
+    ));
+    assert!(matches!(
+        parent.take(4),
+        Err(ChannelError::Missing { seq: 4 })
+    ));
+}
+
+#[test]
+fn a_full_queue_is_an_error_naming_the_size_not_a_silent_loss() {
+    let (prefix, root, name) = unique("c");
+    let _resources = Resources(prefix.clone(), root.clone());
+    let mut parent = Channel::open(&prefix, &root, &name, SETTINGS).unwrap();
+    let _worker = worker(&prefix, &root, &name);
+    for _ in 0..SETTINGS.buffer_size {
+        parent.publish(b"queued").unwrap();
+    }
+    let err = parent.publish(&[0u8; 1000]).unwrap_err();
+    assert!(err.to_string().contains("1000 bytes"), "{err}");
+}

@@ -1,0 +1,173 @@
+/**
+ * SharedMemory: the iceoryx2 payload channel of each worker, over the native
+ * addon. Every worker gets a prefix and root path of its own (unique per run,
+ * under a per-user 0700 directory), so its resources are named, private and
+ * removed as a whole: once the worker exited and every reply was read, the
+ * channel is closed, dead nodes are cleaned up, and every `/dev/shm` file of
+ * the prefix and the root directory are removed. A run that starts sweeps
+ * what processes that died without closing (a SIGKILLed parent) left.
+ *
+ * @since 0.1.0
+ */
+import { spawnSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdirSync, readdirSync } from "node:fs"
+import { tmpdir, userInfo } from "node:os"
+import { join } from "node:path"
+import type { Hello, PayloadLink } from "@remotemedia/transport-ipc/shared"
+
+/**
+ * The addon's exports (the generated loader's types).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Native = typeof import("#native")
+
+/**
+ * How a worker's payload channel is sized.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ChannelSettings {
+  /** Raw parts of this many bytes and up travel through shared memory. */
+  readonly threshold: number
+  /** Samples a receiver may hold queued, per direction. */
+  readonly queueSize: number
+  /** Samples a receiver may hold in use at once; past it, payloads are copied out. */
+  readonly maxHeldSamples: number
+  /** The slice length a publisher starts with (its segment grows in powers of two). */
+  readonly initialSliceBytes: number
+  /** The largest payload sent: a larger one fails its message with an error naming its size. */
+  readonly maxPayloadBytes: number
+}
+
+/** Where the root paths of this user's channels live (created 0700). */
+const baseDir = (): string => join(tmpdir(), `remotemedia-iceoryx-${userInfo().uid}`)
+
+const SHM_DIR = "/dev/shm"
+
+/** A run's id: this process's pid, then random hex (`<pid>x<hex>`). */
+const RUN = /^(\d+)x[0-9a-f]+$/
+
+const prefixOf = (id: string): string => `iox2_rm${id}_`
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/**
+ * Removes the channels of processes that are gone (a parent killed before it
+ * could close them): their `/dev/shm` files and root directories. Returns the
+ * run ids swept.
+ *
+ * @category cleanup
+ * @since 0.1.0
+ */
+export const sweep = (native: Native): ReadonlyArray<string> => {
+  const ids = new Set<string>()
+  const base = baseDir()
+  if (existsSync(base)) for (const entry of readdirSync(base)) if (RUN.test(entry)) ids.add(entry)
+  if (existsSync(SHM_DIR)) {
+    for (const entry of readdirSync(SHM_DIR)) {
+      const id = /^iox2_rm(\d+x[0-9a-f]+)_/.exec(entry)?.[1]
+      if (id !== undefined) ids.add(id)
+    }
+  }
+  const swept: Array<string> = []
+  for (const id of ids) {
+    if (alive(Number(RUN.exec(id)![1]))) continue
+    native.removeResources(prefixOf(id), join(base, id))
+    swept.push(id)
+  }
+  return swept
+}
+
+/**
+ * Why workers of `python` cannot open a channel of this addon, if they cannot:
+ * the iceoryx2 wheel is missing or of another version.
+ *
+ * @category checks
+ * @since 0.1.0
+ */
+export const wheelProblem = (python: string, version: string): string | undefined => {
+  const probe = spawnSync(python, ["-c", "from importlib.metadata import version; print(version('iceoryx2'))"], {
+    encoding: "utf8",
+    timeout: 30_000
+  })
+  const found = probe.status === 0 ? probe.stdout.trim() : undefined
+  if (found === version) return undefined
+  const what = found === undefined ? "has no iceoryx2 wheel" : `has iceoryx2 ${found}`
+  return `the worker interpreter ${python} ${what}, the addon is built with iceoryx2 ${version}: ` +
+    `install it with pip install 'remotemedia[iceoryx]' (iceoryx2==${version})`
+}
+
+/**
+ * Opens the payload channel of one worker about to start.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const openLink = (native: Native, settings: ChannelSettings): PayloadLink => {
+  const version = native.iceoryx2Version()
+  const id = `${process.pid}x${randomBytes(6).toString("hex")}`
+  const base = baseDir()
+  mkdirSync(base, { recursive: true, mode: 0o700 })
+  const prefix = prefixOf(id)
+  const root = `${join(base, id)}/`
+  const name = `remotemedia/${id}`
+  let channel: InstanceType<Native["PayloadChannel"]>
+  try {
+    channel = new native.PayloadChannel(prefix, root, name, settings.queueSize, settings.maxHeldSamples, settings.initialSliceBytes)
+  } catch (e) {
+    native.removeResources(prefix, root)
+    throw e
+  }
+  return {
+    threshold: settings.threshold,
+    args: [
+      "--shm",
+      JSON.stringify({
+        prefix,
+        root,
+        name,
+        threshold: settings.threshold,
+        buffer_size: settings.queueSize,
+        max_borrowed: settings.maxHeldSamples,
+        initial_slice_len: settings.initialSliceBytes
+      })
+    ],
+    put: (raw) => {
+      if (raw.byteLength > settings.maxPayloadBytes) {
+        throw new RangeError(
+          `a payload of ${raw.byteLength} bytes exceeds the limit of ${settings.maxPayloadBytes} bytes (maxPayloadBytes)`
+        )
+      }
+      return channel.publish(raw)
+    },
+    take: (seq, length) => {
+      const bytes = new Uint8Array(channel.take(seq))
+      if (bytes.byteLength !== length) {
+        throw new RangeError(`payload ${seq} has ${bytes.byteLength} bytes, its reference says ${length}`)
+      }
+      return bytes
+    },
+    check: (hello: Hello) =>
+      hello.iceoryx2 === version ? undefined : `the worker's iceoryx2 is ${hello.iceoryx2 ?? "not loaded"}, the addon's ${version}: ` +
+        `install pip install 'remotemedia[iceoryx]' (iceoryx2==${version}) in the worker's interpreter`,
+    close: () => {
+      try {
+        channel.cleanupDeadNodes()
+      } finally {
+        channel.close()
+        native.removeResources(prefix, root)
+      }
+    }
+  }
+}
