@@ -150,10 +150,11 @@ def test_duck_node_is_valid_and_not_a_node_is_not() -> None:
 
 def test_custom_pipeline_uses_unregistered_local_classes(host: RuntimeHost) -> None:
     pipeline = fx.make_custom_pipeline(factor=4)
-    multiply, _label = pipeline.nodes
-    assert "<locals>" in type(multiply).__qualname__
+    multiply, label = pipeline.nodes
+    assert "<locals>" in type(multiply).__qualname__ and "<locals>" in type(label).__qualname__
     with pytest.raises(Exception, match="Unknown node type"):
-        get_node_class(type(multiply).__name__)
+        get_node_class(type(label).__name__)
+    assert get_node_class(type(multiply).__name__) is not type(multiply)  # the built-in Multiply
     values: list[Any] = [1, 2]
     for node in pipeline:
         values, error = host.process_batch(node, values)

@@ -295,13 +295,55 @@ const entries: ReadonlyArray<Entry> = [
     }
   },
   { file: "archive-gpu-pipeline.json", chain: true, fails: unknown("describe", "LLMInferenceNode") },
-  { file: "runtime-multi-environment.json", chain: true, fails: unknown("in-browser", "SimpleCalculator") },
-  { file: "archive-simple-calc-wasm.json", chain: true, fails: unknown("times", "MultiplyNode") },
-  { file: "runtime-calc-with-input.json", chain: true, fails: unknown("double", "MultiplyNode") },
-  { file: "archive-wasm-test-manifest.json", chain: true, fails: unknown("gen", "SimpleSource") },
+  {
+    file: "runtime-multi-environment.json",
+    chain: true,
+    fails: unknown("in-wasi", "FileProcessor"),
+    part: {
+      keep: ["in-browser"],
+      input: () => [4, 9.5, -2],
+      // SimpleCalculator is CalculatorNode: "multiply" by the default operand 0
+      check: (out) => assert.deepStrictEqual(out, [0, 0, 0])
+    }
+  },
+  {
+    file: "archive-simple-calc-wasm.json",
+    chain: true,
+    runs: { input: () => [5, 7.5, -3, [1, 2], "text"], check: (out) => assert.deepStrictEqual(out, [16, 23.5, -8, [4, 7], "text"]) }
+  },
+  { file: "runtime-calc-with-input.json", chain: true, runs: { check: (out) => assert.deepStrictEqual(out, [13, 23, 7]) } },
+  { file: "archive-wasm-test-manifest.json", chain: true, runs: { source: true, check: (out) => assert.deepStrictEqual(out, ["ABC", "ABC"]) } },
   { file: "archive-simple-python-wasm.json", chain: true, fails: unknown("snippet", "Python") },
-  { file: "runtime-python-text-wasm.json", chain: true, fails: unknown("ops", "TextProcessorNode") },
-  { file: "hello-pipeline.json", chain: true, fails: unknown("shout", "TextProcessorNode") },
+  {
+    file: "runtime-python-text-wasm.json",
+    chain: true,
+    runs: {
+      check: (out) =>
+        assert.deepStrictEqual(out, [
+          { original_text: "Hello corpus", operations: ["uppercase", "word_count"], results: { uppercase: "HELLO CORPUS", word_count: 2 }, processed_by: "TextProcessorNode[ops]", node_config: {} },
+          { original_text: "Second Line", operations: ["lowercase", "char_count"], results: { lowercase: "second line", char_count: 11 }, processed_by: "TextProcessorNode[ops]", node_config: {} }
+        ])
+    }
+  },
+  {
+    file: "hello-pipeline.json",
+    chain: true,
+    runs: {
+      input: () => [{ text: "Hello corpus" }, "not a request"],
+      check: (out) =>
+        assert.deepStrictEqual(out, [
+          {
+            original_text: "Hello corpus",
+            operations: ["uppercase"],
+            results: { uppercase: "HELLO CORPUS" },
+            processed_by: "TextProcessorNode[shout]",
+            node_config: { operation: "uppercase", prefix: "OUT: " },
+            processed_text: "OUT: HELLO CORPUS"
+          },
+          { error: "Input must be a dictionary", input: "not a request", processed_by: "TextProcessorNode[shout]" }
+        ])
+    }
+  },
   { file: "docker-mixed-executors.json", fails: { manifest: "Invalid manifest at connections[0].from: unknown node 'mic'" }, part: vadPart("vad") },
   { file: "webrtc-vad-bidirectional.json", fails: { manifest: "Invalid manifest at connections[0].to: unknown node 'tts'" } },
   { file: "webrtc-loopback.json", fails: { manifest: "Invalid manifest at nodes: a pipeline needs at least one node" } },

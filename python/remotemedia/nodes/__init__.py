@@ -7,6 +7,7 @@ from .buffering import AudioBuffer, AudioBufferAccumulatorNode, AudioChunkerNode
 from .echo import EchoNode
 from .media import AudioTrackSource, MediaReaderNode, MediaWriterNode, VideoTrackSource
 from .resampling import AudioResampleNode, FastResampleNode
+from .simple_math import AddNode, MultiplyNode
 from .stream_test_nodes import (
     BatcherNode,
     ChainedTransformNode,
@@ -18,9 +19,11 @@ from .stream_test_nodes import (
     RangeGeneratorNode,
     TransformAndExpandNode,
 )
+from .text import SimpleSource, TextProcessorNode, UppercaseTransform
 from .vad import SileroVADNode
 
 __all__ = [
+    "AddNode",
     "AudioBuffer",
     "AudioBufferAccumulatorNode",
     "AudioChunkerNode",
@@ -41,10 +44,14 @@ __all__ = [
     "FilterNode",
     "MediaReaderNode",
     "MediaWriterNode",
+    "MultiplyNode",
     "PassThroughNode",
     "RangeGeneratorNode",
     "ResampleNode",
     "SileroVADNode",
+    "SimpleSource",
+    "TextProcessorNode",
     "TransformAndExpandNode",
+    "UppercaseTransform",
     "VideoTrackSource",
 ]

@@ -61,9 +61,10 @@ class StreamEndpointNode(Node):
         return data
 
 
-@register_node
+@register_node(aliases=("SimpleCalculator",))
 class CalculatorNode(Node):
-    """Arithmetic on numbers. Also registered as ``Calculator``.
+    """Arithmetic on numbers. Also registered as ``Calculator`` and ``SimpleCalculator``
+    (the calculator upstream's placement test manifests name, with no class of its own).
 
     * a number ``x`` becomes ``x <operation> operand``;
     * a list of numbers becomes the list of results, element by element;
