@@ -21,5 +21,5 @@ const standalone = (transport: string): PythonScriptMode => ({
   isolatesCrashes: false
 })
 
-for (const transport of ["inproc", "ipc"]) pythonScriptSuite(inside(transport))
+for (const transport of ["inproc", "ipc", "iceoryx"]) pythonScriptSuite(inside(transport))
 for (const transport of ["inproc", "ipc"]) pythonScriptSuite(standalone(transport))

@@ -1,6 +1,10 @@
 //! The Node-API edge: a `PayloadChannel` class over [`Channel`], received
 //! samples lent to JavaScript as external `ArrayBuffer`s.
 
+// napi-derive registers the exports only outside `cfg(test)`, so under
+// `cargo test --features napi-support` this module looks unused.
+#![cfg_attr(test, allow(dead_code))]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,0 +1,129 @@
+// IceoryxTransport: payloads through shared memory (read in place, kept intact, grown, refused by size), crashes,
+// and the iceoryx2 resources a run leaves (none after a normal end, a crash, or a killed parent's next run).
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Executor, NodeProcessError, Tensor, TransportUnavailable } from "@remotemedia/core"
+import { Effect } from "effect"
+import { WorkerCrashed } from "../src/index.js"
+import * as IceoryxTransport from "../src/IceoryxTransport.js"
+import { base, fixture, fixturesDir, leftovers, python, sleep } from "./helpers.js"
+
+const run = (nodes: ReadonlyArray<unknown>, items: ReadonlyArray<unknown>, extra: IceoryxTransport.IceoryxOptions = {}) =>
+  Executor.executePipelineWithInput(nodes, items as never).pipe(Effect.provide(IceoryxTransport.layer({ ...base, ...extra })))
+
+const ramp = (n: number, scale = 1) => new Float32Array(n).map((_, i) => (i % 1000) * scale)
+const sum = (a: ArrayLike<number>) => {
+  let s = 0
+  for (let i = 0; i < a.length; i++) s += a[i]!
+  return s
+}
+
+describe("IceoryxTransport: payloads in shared memory", () => {
+  it.live("a large tensor reaches the node as a read-only view it does not own, and comes back intact", () =>
+    Effect.gen(function*() {
+      const data = ramp(1 << 20)
+      const [seen] = yield* run([fixture("describe", "Describe")], [new Tensor(data, [1024, 1024])])
+      assert.deepStrictEqual(seen, { writeable: false, owns: false, dtype: "float32", shape: [1024, 1024], sum: sum(data) })
+      const [back] = yield* run([fixture("identity", "Identity")], [new Tensor(data, [1024, 1024])])
+      assert.instanceOf(back, Tensor)
+      assert.deepStrictEqual((back).shape, [1024, 1024])
+      assert.deepStrictEqual((back).data, data)
+      assert.deepStrictEqual(leftovers(), [])
+    }))
+
+  it.live("arrays made in the worker come back, small ones in the frame and large ones through shared memory", () =>
+    Effect.gen(function*() {
+      const outputs = yield* run([fixture("zeros", "Zeros")], [10, 1 << 22])
+      assert.deepStrictEqual(outputs.map((t) => (t as Tensor).data.length), [10, 1 << 22])
+      const scaled = yield* run([fixture("scale", "Scale", { factor: 3 })], [new Tensor(ramp(300_000), [300_000])])
+      assert.deepStrictEqual((scaled[0] as Tensor).data, ramp(300_000, 3))
+    }))
+
+  it.live("a node that keeps its inputs keeps intact data, past the samples one side may hold (copied out then)", () =>
+    Effect.gen(function*() {
+      const inputs = Array.from({ length: 12 }, (_, i) => new Tensor(new Float32Array(50_000).fill(i + 1), [50_000]))
+      const outputs = yield* run([fixture("keep", "Keep")], [...inputs, "check"], { shm: { maxHeldSamples: 4 } })
+      assert.deepStrictEqual(outputs.at(-1), inputs.map((_, i) => 50_000 * (i + 1)))
+    }))
+
+  it.live("a payload larger than the initial slice grows the segment (64 MiB from a 4 KiB start)", () =>
+    Effect.gen(function*() {
+      const data = ramp(16 << 20)
+      const [back] = yield* run([fixture("identity", "Identity")], [new Tensor(data, [16 << 20])], { shm: { initialSliceBytes: 4096 } })
+      assert.strictEqual((back as Tensor).data.length, 16 << 20)
+      assert.strictEqual(sum((back as Tensor).data), sum(data))
+    }), 60_000)
+
+  it.live("a payload over maxPayloadBytes fails its item with an error naming its size, never truncated", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(run([fixture("identity", "Identity")], [new Tensor(new Uint8Array(2 << 20), [2 << 20])], {
+        shm: { maxPayloadBytes: 1 << 20 }
+      }))
+      assert.instanceOf(error, NodeProcessError)
+      assert.include(String((error).message), "a payload of 2097152 bytes exceeds the limit of 1048576 bytes")
+      assert.deepStrictEqual(leftovers(), [])
+    }))
+})
+
+describe("IceoryxTransport: crashes and resources", () => {
+  it.live("a SIGKILLed worker surfaces as WorkerCrashed within 1 s, leaves nothing, and the next run starts cleanly", () =>
+    Effect.gen(function*() {
+      const big = new Tensor(ramp(1 << 18), [1 << 18])
+      const started = Date.now()
+      const error = yield* Effect.flip(run([fixture("kill", "KillSelf")], [big, "die"]))
+      assert.instanceOf(error, NodeProcessError)
+      const cause = (error).cause
+      assert.instanceOf(cause, WorkerCrashed)
+      assert.strictEqual((cause).signal, "SIGKILL")
+      assert.isBelow(Date.now() - started, 5_000) // the whole run, worker start included
+      assert.deepStrictEqual(leftovers(), [])
+      const [back] = yield* run([fixture("kill", "KillSelf")], [big])
+      assert.deepStrictEqual((back as Tensor).data, big.data)
+    }))
+
+  it.live("a worker SIGKILLed mid-item fails the run with WorkerCrashed within 1 s of the kill", () =>
+    Effect.gen(function*() {
+      const pids: Array<number> = []
+      let killedAt = 0
+      const killer = Effect.promise(async () => {
+        while (pids.length === 0) await sleep(20)
+        await sleep(300) // the Sleep node is running by now
+        killedAt = Date.now()
+        process.kill(pids[0]!, "SIGKILL")
+      })
+      const [error] = yield* Effect.all([
+        Effect.flip(run([fixture("sleep", "Sleep")], [new Tensor(ramp(1 << 18), [1 << 18]), 10], { onWorker: (w) => pids.push(w.pid) })),
+        killer
+      ], { concurrency: 2 })
+      assert.isBelow(Date.now() - killedAt, 1_000)
+      assert.instanceOf((error as NodeProcessError).cause, WorkerCrashed)
+      assert.deepStrictEqual(leftovers(), [])
+    }))
+
+  it.live("resources a SIGKILLed parent left are swept by the next transport made", () =>
+    Effect.gen(function*() {
+      const child = spawn(process.execPath, [join(fixturesDir, "stale_parent.mjs"), python, fixturesDir], { stdio: ["ignore", "pipe", "inherit"] })
+      yield* Effect.promise(() =>
+        new Promise<void>((resolve, reject) => {
+          child.stdout.on("data", (d: Buffer) => d.toString().includes("holding") && resolve())
+          child.on("exit", (code) => reject(new Error(`the parent exited early (${code})`)))
+        })
+      )
+      const pid = child.pid!
+      assert.isNotEmpty(leftovers(pid))
+      child.kill("SIGKILL")
+      yield* Effect.promise(() => new Promise((resolve) => child.on("exit", resolve)))
+      yield* Effect.promise(() => sleep(200)) // its worker dies with it (parent-death signal)
+      assert.isNotEmpty(leftovers(pid))
+      yield* IceoryxTransport.make({ ...base })
+      assert.deepStrictEqual(leftovers(pid), [])
+    }), 60_000)
+
+  it.effect("an interpreter without the iceoryx2 wheel fails with TransportUnavailable naming what to install", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(IceoryxTransport.make({ python: "/usr/bin/python3" }))
+      assert.instanceOf(error, TransportUnavailable)
+      assert.include(error.message, "pip install 'remotemedia[iceoryx]' (iceoryx2==0.10.0)")
+    }))
+})
