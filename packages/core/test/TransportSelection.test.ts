@@ -196,17 +196,19 @@ describe("TransportSelection.select errors", () => {
 })
 
 describe("TransportSelection.load", () => {
-  it.effect("a known transport whose package is not installed fails with the npm install hint", () =>
+  it.effect("a selected transport whose package is not installed fails naming the transport, with the npm install hint", () =>
     Effect.gen(function*() {
       const selection = yield* TransportSelection.select({ transport: "iceoryx", env: {}, cwd: tempDir() })
       assert.strictEqual(selection.packageName, "@remotemedia/transport-iceoryx")
-      const err = yield* Effect.flip(TransportSelection.load(selection))
+      // As a machine without that package sees it (every known transport is installed in this workspace).
+      const missing = { ...selection, packageName: "@remotemedia/transport-iceoryx-not-installed" }
+      const err = yield* Effect.flip(TransportSelection.load(missing))
       assert.instanceOf(err, TransportUnavailable)
       assert.strictEqual(err._tag, "TransportUnavailable")
       assert.strictEqual(err.transport, "iceoryx")
-      assert.strictEqual(err.packageName, "@remotemedia/transport-iceoryx")
-      assert.include(err.detail, "not installed")
-      assert.include(err.message, "npm install @remotemedia/transport-iceoryx")
+      assert.strictEqual(err.packageName, "@remotemedia/transport-iceoryx-not-installed")
+      assert.include(err.detail, "not installed (selected by option)")
+      assert.include(err.message, "npm install @remotemedia/transport-iceoryx-not-installed")
     }))
 
   it.effect("a made-up package fails naming that package", () =>
