@@ -12,9 +12,12 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** The parent's end of one worker's payload channel. */
 export declare class PayloadChannel {
   /** Creates the worker's services under `prefix` / `root` (the worker opens them). */
-  constructor(prefix: string, root: string, name: string, bufferSize: number, maxBorrowed: number, initialSliceLen: number)
-  /** Copies `data` into a new sample and sends it to the worker; returns its sequence number. */
-  publish(data: Uint8Array): number
+  constructor(prefix: string, root: string, name: string, samples: number, initialSliceLen: number)
+  /**
+   * Copies `data` into a new sample and sends it to the worker; returns its
+   * sequence number, or null when every sample is in use (send it another way).
+   */
+  publish(data: Uint8Array): number | null
   /**
    * The payload of sample `seq` from the worker, as an `ArrayBuffer` over
    * the sample itself (released when the buffer is collected), or a copy

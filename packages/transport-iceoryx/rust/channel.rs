@@ -8,6 +8,7 @@
 //! messages that were never sent whole (older numbers), and fails on a gap.
 
 use core::mem::MaybeUninit;
+use iceoryx2::port::LoanError;
 use iceoryx2::port::publisher::Publisher;
 use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::prelude::*;
@@ -22,10 +23,12 @@ pub const SEQ_BYTES: usize = 8;
 /// How the services of a channel are configured; the worker opens them with the same values.
 #[derive(Debug, Clone, Copy)]
 pub struct ChannelConfig {
-    /// Samples a subscriber may hold queued, per direction.
-    pub buffer_size: usize,
-    /// Samples a subscriber may hold borrowed (received and still in use) at once.
-    pub max_borrowed: usize,
+    /// Samples per publisher segment: few, so released samples are reused
+    /// (their pages already touched) rather than cycled through hundreds of
+    /// fresh ones (the segment grows when the receiver holds more). Also the
+    /// most payloads one message carries; a subscriber may hold as many, and
+    /// queue twice as many.
+    pub samples: usize,
     /// The slice length a publisher starts with; larger loans grow its segment (power of two).
     pub initial_slice_len: usize,
 }
@@ -72,7 +75,7 @@ impl Channel {
         settings: ChannelConfig,
     ) -> Result<Self, ChannelError> {
         set_log_level_from_env_or(LogLevel::Error);
-        let config = config(prefix, root, settings.max_borrowed)?;
+        let config = config(prefix, root, settings.samples)?;
         let node = NodeBuilder::new()
             .config(&config)
             .create::<ipc_threadsafe::Service>()
@@ -81,8 +84,10 @@ impl Channel {
             node.service_builder(&service_name(name, direction)?)
                 .publish_subscribe::<[u8]>()
                 .enable_safe_overflow(false)
-                .subscriber_max_buffer_size(settings.buffer_size)
-                .subscriber_max_borrowed_samples(settings.max_borrowed)
+                // Senders put at most `samples` payloads in one message (more go in the frame):
+                // with twice that, the payloads of a message never find the queue full.
+                .subscriber_max_buffer_size(2 * settings.samples)
+                .subscriber_max_borrowed_samples(settings.samples)
                 .history_size(0)
                 .max_publishers(1)
                 .max_subscribers(1)
@@ -98,6 +103,7 @@ impl Channel {
             .initial_max_slice_len(settings.initial_slice_len)
             .allocation_strategy(AllocationStrategy::PowerOfTwo)
             .backpressure_strategy(BackpressureStrategy::DiscardData)
+            .override_sample_preallocation(move |_| settings.samples)
             .create()
             .map_err(|e| ChannelError::Open(format!("publisher: {e:?}")))?;
         let subscriber = replies
@@ -112,18 +118,22 @@ impl Channel {
         })
     }
 
-    /// Writes `data` into a new sample and sends it; returns its sequence number.
-    /// Fails (never truncates, never drops silently) when no sample of that size
-    /// can be loaned or the worker's queue is full.
-    pub fn publish(&mut self, data: &[u8]) -> Result<u64, ChannelError> {
+    /// Writes `data` into a new sample and sends it; returns its sequence
+    /// number, or None when every sample is in use (the caller sends the
+    /// payload another way). Fails (never truncates, never drops silently)
+    /// when no sample of that size can be made or the worker's queue is full.
+    pub fn publish(&mut self, data: &[u8]) -> Result<Option<u64>, ChannelError> {
         let seq = self.next_seq;
-        let mut sample = self
-            .publisher
-            .loan_slice_uninit(SEQ_BYTES + data.len())
-            .map_err(|e| ChannelError::Loan {
-                bytes: data.len(),
-                detail: format!("{e:?}"),
-            })?;
+        let mut sample = match self.publisher.loan_slice_uninit(SEQ_BYTES + data.len()) {
+            Ok(sample) => sample,
+            Err(LoanError::ExceedsMaxLoans | LoanError::OutOfMemory) => return Ok(None),
+            Err(e) => {
+                return Err(ChannelError::Loan {
+                    bytes: data.len(),
+                    detail: format!("{e:?}"),
+                });
+            }
+        };
         let payload: &mut [MaybeUninit<u8>] = sample.payload_mut();
         payload[..SEQ_BYTES].write_copy_of_slice(&seq.to_le_bytes());
         payload[SEQ_BYTES..].write_copy_of_slice(data);
@@ -136,7 +146,7 @@ impl Channel {
             return Err(ChannelError::Undelivered { bytes: data.len() });
         }
         self.next_seq += 1;
-        Ok(seq)
+        Ok(Some(seq))
     }
 
     /// The sample with sequence number `seq`: older samples (of messages the

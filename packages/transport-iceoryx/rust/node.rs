@@ -31,7 +31,8 @@ pub struct PayloadChannel {
     inner: Option<Channel>,
     /// Samples lent to JavaScript whose `ArrayBuffer` was not collected yet.
     lent: Arc<AtomicUsize>,
-    /// Past this many lent samples, payloads are copied out and their samples released at once.
+    /// Past this many lent samples (half the worker's), payloads are copied out and
+    /// their samples released at once, so the worker always has samples to send into.
     lend_limit: usize,
 }
 
@@ -43,21 +44,18 @@ impl PayloadChannel {
         prefix: String,
         root: String,
         name: String,
-        buffer_size: u32,
-        max_borrowed: u32,
+        samples: u32,
         initial_slice_len: u32,
     ) -> Result<Self> {
         let settings = ChannelConfig {
-            buffer_size: buffer_size as usize,
-            max_borrowed: max_borrowed as usize,
+            samples: samples as usize,
             initial_slice_len: initial_slice_len as usize,
         };
         let inner = Channel::open(&prefix, &root, &name, settings).map_err(js_error)?;
         Ok(Self {
             inner: Some(inner),
             lent: Arc::new(AtomicUsize::new(0)),
-            // One borrow is kept free for the sample being taken.
-            lend_limit: (max_borrowed as usize).saturating_sub(1),
+            lend_limit: samples as usize / 2,
         })
     }
 
@@ -67,16 +65,17 @@ impl PayloadChannel {
             .ok_or_else(|| Error::new(Status::GenericFailure, "the payload channel is closed"))
     }
 
-    /// Copies `data` into a new sample and sends it to the worker; returns its sequence number.
+    /// Copies `data` into a new sample and sends it to the worker; returns its
+    /// sequence number, or null when every sample is in use (send it another way).
     #[napi]
-    pub fn publish(&mut self, data: Uint8Array) -> Result<f64> {
+    pub fn publish(&mut self, data: Uint8Array) -> Result<Option<f64>> {
         let channel = self
             .inner
             .as_mut()
             .ok_or_else(|| Error::new(Status::GenericFailure, "the payload channel is closed"))?;
         channel
             .publish(&data)
-            .map(|seq| seq as f64)
+            .map(|seq| seq.map(|s| s as f64))
             .map_err(js_error)
     }
 

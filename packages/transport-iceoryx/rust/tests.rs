@@ -9,8 +9,7 @@ use crate::channel::{self, Channel, ChannelConfig, SEQ_BYTES, sequence_of};
 use crate::error::ChannelError;
 
 const SETTINGS: ChannelConfig = ChannelConfig {
-    buffer_size: 8,
-    max_borrowed: 8,
+    samples: 8,
     initial_slice_len: 64,
 };
 
@@ -50,15 +49,15 @@ fn unique(tag: &str) -> (String, String, String) {
 
 fn worker(prefix: &str, root: &str, name: &str) -> Worker {
     let node = NodeBuilder::new()
-        .config(&channel::config(prefix, root, SETTINGS.max_borrowed).unwrap())
+        .config(&channel::config(prefix, root, SETTINGS.samples).unwrap())
         .create::<ipc_threadsafe::Service>()
         .unwrap();
     let open = |direction: &str| {
         node.service_builder(&ServiceName::new(&format!("{name}/{direction}")).unwrap())
             .publish_subscribe::<[u8]>()
             .enable_safe_overflow(false)
-            .subscriber_max_buffer_size(SETTINGS.buffer_size)
-            .subscriber_max_borrowed_samples(SETTINGS.max_borrowed)
+            .subscriber_max_buffer_size(2 * SETTINGS.samples)
+            .subscriber_max_borrowed_samples(SETTINGS.samples)
             .history_size(0)
             .max_publishers(1)
             .max_subscribers(1)
@@ -101,8 +100,8 @@ fn payloads_cross_both_ways_and_grow_past_the_initial_slice() {
     let mut parent = Channel::open(&prefix, &root, &name, SETTINGS).unwrap();
     let worker = worker(&prefix, &root, &name);
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-    assert_eq!(parent.publish(b"small").unwrap(), 0);
-    assert_eq!(parent.publish(&big).unwrap(), 1);
+    assert_eq!(parent.publish(b"small").unwrap(), Some(0));
+    assert_eq!(parent.publish(&big).unwrap(), Some(1));
     let first = worker.subscriber.receive().unwrap().unwrap();
     assert_eq!(sequence_of(first.payload()), Some(0));
     assert_eq!(&first.payload()[SEQ_BYTES..], b"small");
@@ -137,10 +136,17 @@ fn a_full_queue_is_an_error_naming_the_size_not_a_silent_loss() {
     let (prefix, root, name) = unique("c");
     let _resources = Resources(prefix.clone(), root.clone());
     let mut parent = Channel::open(&prefix, &root, &name, SETTINGS).unwrap();
-    let _worker = worker(&prefix, &root, &name);
-    for _ in 0..SETTINGS.buffer_size {
-        parent.publish(b"queued").unwrap();
+    let worker = worker(&prefix, &root, &name);
+    // More than the publisher's own samples: its segment grows for the ones the worker holds.
+    for seq in 0..2 * SETTINGS.samples as u64 {
+        assert_eq!(parent.publish(b"queued").unwrap(), Some(seq));
     }
     let err = parent.publish(&[0u8; 1000]).unwrap_err();
     assert!(err.to_string().contains("1000 bytes"), "{err}");
+    // Once the worker takes one, the next payload goes through, with the next number.
+    drop(worker.subscriber.receive().unwrap().unwrap());
+    assert_eq!(
+        parent.publish(b"again").unwrap(),
+        Some(2 * SETTINGS.samples as u64)
+    );
 }

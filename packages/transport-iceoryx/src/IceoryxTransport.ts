@@ -8,17 +8,19 @@
  *
  * What goes through shared memory: every raw part of a `Tensor`, `Audio`,
  * `VideoFrame` or pickled Python object of at least `shm.thresholdBytes`
- * bytes (default 16 KiB). The sender writes it once, into a sample of its
+ * bytes (default 16 KiB), up to `shm.samples` per message (the rest travel
+ * in the frame, as on ipc). The sender writes it once, into a sample of its
  * own publisher; the frame carries a reference (the sample's sequence
  * number, its length and the media header: dtype, shape, sample rate, ...).
  * The receiver reads it in place: the worker as numpy arrays over the
  * sample's memory, Node.js as typed arrays over an external `ArrayBuffer`
  * over the sample. A sample goes back to its publisher only once no view of
  * it is alive (V8 collected the buffer; Python dropped the last array). Past
- * `shm.maxHeldSamples - 1` samples held at once by one side, payloads are
- * copied out and their samples released at once (so a node that keeps many
- * inputs never stalls the channel); a runtime that refuses external buffers
- * gets a copy too (napi's fallback).
+ * `shm.samples / 2` samples held at once by one side, payloads are copied
+ * out and their samples released at once (so a node that keeps many inputs
+ * never stalls the channel); a runtime that refuses external buffers gets a
+ * copy too (napi's fallback). A publisher's segment holds `shm.samples`
+ * samples, so released ones are reused with their pages already mapped.
  *
  * Waiting: payloads are sent before the frame that refers to them, so they
  * are in the receiver's queue when the frame arrives; Node.js learns of a
@@ -67,10 +69,11 @@ export interface IceoryxOptions extends IpcOptions {
 export interface SharedMemoryOptions {
   /** Raw parts of this many bytes and up travel through shared memory (1 .. 65536). Default 16 384. */
   readonly thresholdBytes?: number | undefined
-  /** Payloads a receiver may have queued per direction (a message carries at most this many). Default 256. */
-  readonly queueSize?: number | undefined
-  /** Samples one side may hold in use at once before payloads are copied out. Default 256. */
-  readonly maxHeldSamples?: number | undefined
+  /**
+   * Samples per publisher segment (1 .. 65536), and the most payloads one message carries through
+   * shared memory; a receiver holds at most half as many before it copies payloads out. Default 16.
+   */
+  readonly samples?: number | undefined
   /** The slice a publisher starts with, in bytes; larger payloads grow it. Default 1 MiB. */
   readonly initialSliceBytes?: number | undefined
   /** The largest payload sent from Node.js, in bytes; a larger one fails its message naming its size. Default 4 GiB - 1. */
@@ -80,8 +83,7 @@ export interface SharedMemoryOptions {
 const Count = Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(65_536))
 const SharedMemorySchema = Schema.Struct({
   thresholdBytes: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(BLOB_THRESHOLD))),
-  queueSize: Schema.optional(Count),
-  maxHeldSamples: Schema.optional(Count),
+  samples: Schema.optional(Count),
   initialSliceBytes: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(0xffffffff))),
   maxPayloadBytes: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(0xffffffff)))
 })
@@ -118,8 +120,7 @@ export const make = (options: IceoryxOptions = {}): Effect.Effect<Transport.Tran
     const native = yield* loadNative
     const settings: ChannelSettings = {
       threshold: shm.thresholdBytes ?? 16 * 1024,
-      queueSize: shm.queueSize ?? 256,
-      maxHeldSamples: shm.maxHeldSamples ?? 256,
+      samples: shm.samples ?? 16,
       initialSliceBytes: shm.initialSliceBytes ?? 1024 * 1024,
       maxPayloadBytes: shm.maxPayloadBytes ?? 0xffffffff
     }

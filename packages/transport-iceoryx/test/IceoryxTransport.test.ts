@@ -43,8 +43,15 @@ describe("IceoryxTransport: payloads in shared memory", () => {
   it.live("a node that keeps its inputs keeps intact data, past the samples one side may hold (copied out then)", () =>
     Effect.gen(function*() {
       const inputs = Array.from({ length: 12 }, (_, i) => new Tensor(new Float32Array(50_000).fill(i + 1), [50_000]))
-      const outputs = yield* run([fixture("keep", "Keep")], [...inputs, "check"], { shm: { maxHeldSamples: 4 } })
+      const outputs = yield* run([fixture("keep", "Keep")], [...inputs, "check"], { shm: { samples: 4 } })
       assert.deepStrictEqual(outputs.at(-1), inputs.map((_, i) => 50_000 * (i + 1)))
+    }))
+
+  it.live("a batch with more large parts than shared memory carries per message sends the rest in the frame, all intact", () =>
+    Effect.gen(function*() {
+      const inputs = Array.from({ length: 9 }, (_, i) => new Tensor(new Float32Array(70_000).fill(i + 1), [70_000]))
+      const outputs = yield* run([fixture("identity", "Identity")], inputs, { shm: { samples: 2 } })
+      assert.deepStrictEqual(outputs.map((t) => sum((t as Tensor).data as Float32Array)), inputs.map((_, i) => 70_000 * (i + 1)))
     }))
 
   it.live("a payload larger than the initial slice grows the segment (64 MiB from a 4 KiB start)", () =>
@@ -52,7 +59,7 @@ describe("IceoryxTransport: payloads in shared memory", () => {
       const data = ramp(16 << 20)
       const [back] = yield* run([fixture("identity", "Identity")], [new Tensor(data, [16 << 20])], { shm: { initialSliceBytes: 4096 } })
       assert.strictEqual((back as Tensor).data.length, 16 << 20)
-      assert.strictEqual(sum((back as Tensor).data), sum(data))
+      assert.strictEqual(sum((back as Tensor).data as Float32Array), sum(data))
     }), 60_000)
 
   it.live("a payload over maxPayloadBytes fails its item with an error naming its size, never truncated", () =>

@@ -111,6 +111,11 @@ class Blobs(Protocol):
     @property
     def threshold(self) -> int: ...
 
+    @property
+    def capacity(self) -> int:
+        """The most payloads one message carries through the channel (more go in the frame)."""
+        ...
+
     def put(self, raw: Any) -> int:
         """Send ``raw``; its sequence number. Raises :class:`CodecError` when it cannot."""
         ...
@@ -225,12 +230,13 @@ def _media(code: int, header: list[Any], raw: Any, encoder: _Encoder) -> msgpack
     splices, else inline."""
     size = memoryview(raw).nbytes
     blobs = encoder.blobs
-    if blobs is not None and size >= blobs.threshold:
+    if blobs is not None and size >= blobs.threshold and encoder.blob_count < blobs.capacity:
         if size > 0xFFFF_FFFF:
             raise CodecError(
                 f"a payload of {size} bytes exceeds the 4 GiB limit of a blob reference"
             )
         seq = blobs.put(raw)
+        encoder.blob_count += 1
         return msgpack.ExtType(code, _TAIL_REF.pack(_BLOB_REF, seq, size) + _header(header))
     pending = encoder.pending
     if not encoder.splice or size < BLOB_THRESHOLD:
@@ -344,12 +350,13 @@ class _Encoder:
     """A reusable msgpack packer; with ``splice``, it packs large raw parts as placeholders;
     with ``blobs`` (set for one pack), it sends them through that payload channel."""
 
-    __slots__ = ("blobs", "packer", "pending", "splice")
+    __slots__ = ("blob_count", "blobs", "packer", "pending", "splice")
 
     def __init__(self, splice: bool) -> None:
         self.pending: _Pending = []
         self.splice = splice
         self.blobs: Blobs | None = None
+        self.blob_count = 0
         self.packer = msgpack.Packer(
             default=functools.partial(_default, self),
             use_bin_type=True,
@@ -396,6 +403,7 @@ def _pack(
     """Pack ``value`` with an idle encoder of ``pool`` (or a new one); the caller gives it back."""
     encoder = pool.pop() if pool else _Encoder(splice=splice)
     encoder.blobs = blobs
+    encoder.blob_count = 0
     try:
         packed: bytes = encoder.packer.pack(value)
     except CodecError:

@@ -129,8 +129,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         default=None,
         metavar="JSON",
         help="open a shared-memory payload channel (iceoryx2) the parent created: "
-        '{"prefix", "root", "name", "threshold", "buffer_size", "max_borrowed", '
-        '"initial_slice_len"}',
+        '{"prefix", "root", "name", "threshold", "samples", "initial_slice_len"}',
     )
     parser.add_argument(
         "--log-level",
@@ -156,8 +155,7 @@ _SHM_KEYS: Final = (
     "root",
     "name",
     "threshold",
-    "buffer_size",
-    "max_borrowed",
+    "samples",
     "initial_slice_len",
 )
 

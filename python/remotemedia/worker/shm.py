@@ -13,13 +13,16 @@ A received payload is read in place: :meth:`ShmChannel.take` returns a
 read-only memoryview over the sample that keeps the sample alive, so numpy
 arrays over it (and anything a node keeps of them) hold intact data; the
 sample goes back to the parent's publisher only once nothing refers to it.
-Past ``max_borrowed - 1`` samples held at once, a payload is copied out and
-its sample released at once.
+Past ``samples // 2`` samples held at once, a payload is copied out and its
+sample released at once (the parent always has samples to send into).
 
 Sending, a payload is written once, into a sample loaned from this worker's
-publisher (whose segment grows in powers of two for larger payloads). Safe
-overflow is off: a sample the parent's queue has no room for is an error
-naming its size, never a silent loss.
+publisher, whose segment holds ``samples`` samples (few, so released ones are
+reused with their pages already touched; it grows in powers of two for larger
+payloads, and by more segments while the parent holds many). A message
+carries at most ``samples`` payloads (:attr:`ShmChannel.capacity`; the codec
+puts any more in the frame). Safe overflow is off: a sample the parent's queue
+has no room for is an error naming its size, never a silent loss.
 """
 
 from __future__ import annotations
@@ -62,15 +65,14 @@ class ShmChannel:
         root: str,
         name: str,
         threshold: int,
-        buffer_size: int,
-        max_borrowed: int,
+        samples: int,
         initial_slice_len: int,
     ) -> None:
         import iceoryx2 as iox
 
         iox.set_log_level_from_env_or(iox.LogLevel.Error)
         config = iox.config.default()
-        config.defaults.publish_subscribe.subscriber_expired_connection_buffer = max_borrowed
+        config.defaults.publish_subscribe.subscriber_expired_connection_buffer = samples
         config.global_cfg.prefix = iox.FileName.new(prefix)
         config.global_cfg.root_path = iox.Path.new(root)
         self._node = iox.NodeBuilder.new().config(config).create(iox.ServiceType.Ipc)
@@ -80,8 +82,8 @@ class ShmChannel:
                 self._node.service_builder(iox.ServiceName.new(f"{name}/{direction}"))
                 .publish_subscribe(iox.Slice[ctypes.c_uint8])
                 .enable_safe_overflow(False)
-                .subscriber_max_buffer_size(buffer_size)
-                .subscriber_max_borrowed_samples(max_borrowed)
+                .subscriber_max_buffer_size(2 * samples)
+                .subscriber_max_borrowed_samples(samples)
                 .history_size(0)
                 .max_publishers(1)
                 .max_subscribers(1)
@@ -97,12 +99,14 @@ class ShmChannel:
             .initial_max_slice_len(initial_slice_len)
             .allocation_strategy(iox.AllocationStrategy.PowerOfTwo)
             .backpressure_strategy(iox.BackpressureStrategy.DiscardData)
+            .override_sample_preallocation(samples)
             .create()
         )
         self.threshold: Final = threshold
+        self.capacity: Final = samples
         self._next = 0
         self._held = 0
-        self._hold_limit = max(0, max_borrowed - 1)
+        self._hold_limit = samples // 2
 
     # -- sending -------------------------------------------------------------
 

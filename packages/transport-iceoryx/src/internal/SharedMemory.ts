@@ -33,10 +33,12 @@ export type Native = typeof import("#native")
 export interface ChannelSettings {
   /** Raw parts of this many bytes and up travel through shared memory. */
   readonly threshold: number
-  /** Samples a receiver may hold queued, per direction. */
-  readonly queueSize: number
-  /** Samples a receiver may hold in use at once; past it, payloads are copied out. */
-  readonly maxHeldSamples: number
+  /**
+   * Samples per publisher segment, and the most payloads one message carries
+   * through shared memory; a receiver holds at most half as many in use
+   * before it copies payloads out.
+   */
+  readonly samples: number
   /** The slice length a publisher starts with (its segment grows in powers of two). */
   readonly initialSliceBytes: number
   /** The largest payload sent: a larger one fails its message with an error naming its size. */
@@ -124,13 +126,14 @@ export const openLink = (native: Native, settings: ChannelSettings): PayloadLink
   const name = `remotemedia/${id}`
   let channel: InstanceType<Native["PayloadChannel"]>
   try {
-    channel = new native.PayloadChannel(prefix, root, name, settings.queueSize, settings.maxHeldSamples, settings.initialSliceBytes)
+    channel = new native.PayloadChannel(prefix, root, name, settings.samples, settings.initialSliceBytes)
   } catch (e) {
     native.removeResources(prefix, root)
     throw e
   }
   return {
     threshold: settings.threshold,
+    capacity: settings.samples,
     args: [
       "--shm",
       JSON.stringify({
@@ -138,8 +141,7 @@ export const openLink = (native: Native, settings: ChannelSettings): PayloadLink
         root,
         name,
         threshold: settings.threshold,
-        buffer_size: settings.queueSize,
-        max_borrowed: settings.maxHeldSamples,
+        samples: settings.samples,
         initial_slice_len: settings.initialSliceBytes
       })
     ],
@@ -149,7 +151,7 @@ export const openLink = (native: Native, settings: ChannelSettings): PayloadLink
           `a payload of ${raw.byteLength} bytes exceeds the limit of ${settings.maxPayloadBytes} bytes (maxPayloadBytes)`
         )
       }
-      return channel.publish(raw)
+      return channel.publish(raw) ?? undefined
     },
     take: (seq, length) => {
       const bytes = new Uint8Array(channel.take(seq))

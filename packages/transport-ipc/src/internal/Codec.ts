@@ -72,6 +72,13 @@ export interface TailWriter {
   readonly threshold: number
   readonly parts: Array<Uint8Array>
   readonly starts?: ReadonlyArray<number> | undefined
+  /**
+   * With a payload channel: the first pass records what became of each raw
+   * part it offered the channel (its sequence number, or undefined when it
+   * stayed in the frame); a second pass (`starts` known) replays them in
+   * order rather than sending any payload twice.
+   */
+  readonly blobs?: Array<number | undefined> | undefined
 }
 
 /**
@@ -88,18 +95,23 @@ export interface TailSource {
 
 /**
  * A payload channel beside the frames (e.g. shared memory): raw parts of
- * `threshold` bytes and up are `put` there when a message is encoded (the
- * message carries their sequence numbers), and `take`n back, in order, when
- * one that refers to them is decoded. `threshold` is at most
- * {@link BLOB_THRESHOLD}, so a frame's tail never holds a part a blob could.
+ * `threshold` bytes and up, at most `capacity` per message, are `put` there
+ * when a message is encoded (the message carries their sequence numbers),
+ * and `take`n back, in order, when one that refers to them is decoded; the
+ * other parts travel in the frame.
  *
  * @category models
  * @since 0.1.0
  */
 export interface Blobs {
   readonly threshold: number
-  /** Sends `raw`; returns its sequence number. Throws when it cannot (the message then fails to encode). */
-  put(raw: Uint8Array): number
+  readonly capacity: number
+  /**
+   * Sends `raw`; returns its sequence number, or undefined when the channel
+   * has no room now (the part then travels in the frame). Throws when it
+   * cannot send it at all (the message then fails to encode).
+   */
+  put(raw: Uint8Array): number | undefined
   /** The payload with sequence number `seq` (`length` bytes); throws when it is missing. */
   take(seq: number, length: number): Uint8Array
 }
@@ -181,6 +193,22 @@ const writeUint = (n: number, out: Uint8Array, view: DataView, at: number): numb
 
 type Allocate = (size: number) => { target: Uint8Array; targetView: DataView; position: number }
 
+/**
+ * Offers a raw part to the payload channel (unless the message already sent
+ * `capacity` parts there): its sequence number, or undefined when it stays
+ * in the frame. A second pass of the same message replays the first's.
+ */
+const toBlob = (blobs: Blobs, raw: Uint8Array, tail: TailWriter | undefined): number | undefined => {
+  const record = tail?.blobs
+  if (tail?.starts !== undefined && record !== undefined) return record.shift()
+  if (raw.byteLength > 0xffffffff) throw new CodecError(`a payload of ${raw.byteLength} bytes exceeds the 4 GiB limit of a blob reference`)
+  let sent = 0
+  for (const s of record ?? []) if (s !== undefined) sent++
+  const seq = sent < blobs.capacity ? blobs.put(raw) : undefined
+  record?.push(seq)
+  return seq
+}
+
 /** A packer that carries the tail writer of the pack it is running and its codec's payload channel (the pack hooks read them as `this`). */
 class CodecPackr extends Packr {
   tail: TailWriter | undefined
@@ -201,9 +229,8 @@ const writeMedia = (
   blobs: Blobs | undefined
 ): void => {
   const hlen = headerSize(header)
-  if (blobs !== undefined && raw.byteLength >= blobs.threshold) {
-    if (raw.byteLength > 0xffffffff) throw new CodecError(`a payload of ${raw.byteLength} bytes exceeds the 4 GiB limit of a blob reference`)
-    const seq = blobs.put(raw)
+  const seq = blobs !== undefined && raw.byteLength >= blobs.threshold ? toBlob(blobs, raw, tail) : undefined
+  if (seq !== undefined) {
     const length = 12 + hlen
     const { target, targetView, position } = allocate((length < 0x100 ? 3 : 4) + length)
     let at = position
@@ -561,9 +588,6 @@ export class Codec {
 
   /** With `blobs`, large raw parts go through that payload channel (see {@link Blobs}). */
   constructor(private readonly blobs?: Blobs) {
-    if (blobs !== undefined && blobs.threshold > BLOB_THRESHOLD) {
-      throw new CodecError(`a payload channel threshold of ${blobs.threshold} bytes is above ${BLOB_THRESHOLD}`)
-    }
     this.packr.blobs = blobs
   }
 

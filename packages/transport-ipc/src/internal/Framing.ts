@@ -216,7 +216,7 @@ export class FrameEncoder {
    */
   encode(message: unknown): Array<Uint8Array> {
     const threshold = this.threshold
-    const first = { threshold, parts: [] as Array<Uint8Array> }
+    const first = { threshold, parts: [] as Array<Uint8Array>, blobs: [] as Array<number | undefined> }
     const plain = this.codec.pack(message, 4, first)
     const mapLength = plain.byteLength - 4
     if (first.parts.length === 0) {
@@ -233,7 +233,7 @@ export class FrameEncoder {
       return start
     })
     this.check(end)
-    const second = { threshold, parts: [] as Array<Uint8Array>, starts }
+    const second = { threshold, parts: [] as Array<Uint8Array>, starts, blobs: first.blobs }
     const head = this.codec.pack(message, 9, second)
     if (head.byteLength !== 9 + mapLength || second.parts.length !== starts.length) {
       throw new CodecError("internal error: the message packed differently the second time")
