@@ -227,3 +227,54 @@ describe("Codec", () => {
     bad(splitBody([[0xc7, 5, 1, 0, 0, 0, 0, 0x90]], []), /tail reference of 5 bytes is shorter than its header/)
   })
 })
+
+/** A payload channel kept in memory: what was put, in order, and whether it has room. */
+class MemoryBlobs {
+  readonly sent: Array<Uint8Array> = []
+  constructor(readonly threshold: number, readonly capacity: number, private room = Infinity) {}
+  put(raw: Uint8Array): number | undefined {
+    if (this.room-- <= 0) return undefined
+    this.sent.push(raw.slice())
+    return this.sent.length - 1
+  }
+  take(seq: number, length: number): Uint8Array {
+    const raw = this.sent[seq]
+    if (raw === undefined || raw.byteLength !== length) throw new CodecError(`payload ${seq} is missing`)
+    return raw
+  }
+}
+
+const framed = (parts: ReadonlyArray<Uint8Array>): Uint8Array => Buffer.concat(parts).subarray(4)
+
+describe("Codec with a payload channel (blob references)", () => {
+  it("sends raw parts of the channel's threshold and up through it, the rest in the frame; decodes both", () => {
+    const blobs = new MemoryBlobs(1024, 8)
+    const withBlobs = new Codec(blobs)
+    const big = new Tensor(new Float32Array(1000).fill(2), [10, 100])
+    const small = new Tensor(new Float32Array(4).fill(3), [4])
+    const parts = new FrameEncoder(withBlobs).encode({ op: "x", items: [big, small, new Audio(new Float32Array(512).fill(1), 16_000)] })
+    assert.strictEqual(parts.length, 1) // no tail: the large parts went through the channel
+    assert.strictEqual(blobs.sent.length, 2)
+    const message = decodeBody(withBlobs, framed(parts)) as { items: [Tensor, Tensor, Audio] }
+    assert.deepStrictEqual(message.items[0].shape, [10, 100])
+    assert.deepStrictEqual(message.items[0].data, big.data)
+    assert.deepStrictEqual(message.items[1].data, small.data)
+    assert.strictEqual(message.items[2].sampleRate, 16_000)
+    assert.throws(() => decodeBody(codec, framed(parts)), /blob reference \(raw offset 1\) without a payload channel/)
+  })
+
+  it("beyond the channel's capacity, or when it has no room, parts go in the frame's tail, each put once", () => {
+    const blobs = new MemoryBlobs(1024, 2)
+    const withBlobs = new Codec(blobs)
+    const items = Array.from({ length: 5 }, (_, i) => new Tensor(new Uint8Array(BLOB_THRESHOLD).fill(i), [BLOB_THRESHOLD]))
+    const parts = new FrameEncoder(withBlobs).encode({ op: "x", items })
+    assert.strictEqual(blobs.sent.length, 2) // the split body's second pass replayed the first's choices
+    const message = decodeBody(withBlobs, framed(parts)) as { items: Array<Tensor> }
+    assert.deepStrictEqual(message.items.map((t) => t.data[0]), [0, 1, 2, 3, 4])
+    const full = new MemoryBlobs(1024, 8, 1)
+    const partsFull = new FrameEncoder(new Codec(full)).encode({ op: "x", items })
+    assert.strictEqual(full.sent.length, 1)
+    const decoded = decodeBody(new Codec(full), framed(partsFull)) as { items: Array<Tensor> }
+    assert.deepStrictEqual(decoded.items.map((t) => t.data[BLOB_THRESHOLD - 1]), [0, 1, 2, 3, 4])
+  })
+})
