@@ -122,7 +122,7 @@ describe("IceoryxTransport: crashes and resources", () => {
       child.kill("SIGKILL")
       yield* Effect.promise(() => new Promise((resolve) => child.on("exit", resolve)))
       yield* Effect.promise(() => sleep(200)) // its worker dies with it (parent-death signal)
-      assert.isNotEmpty(leftovers(pid))
+      // Its files are still there now, unless a transport made meanwhile by another test process swept them already.
       yield* IceoryxTransport.make({ ...base })
       assert.deepStrictEqual(leftovers(pid), [])
     }), 60_000)
