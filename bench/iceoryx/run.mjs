@@ -4,11 +4,12 @@
 // are compared. Every figure is measured pinned to CPU 0 (`taskset -c 0`, inherited by the workers) and unpinned, and ratios
 // are taken within one mode only (as bench/ipc does).
 // Targets (issue 13): >= 20x faster than ipc at 8 MiB; round trip within 2x from 4 KiB to 64 MiB; small items no worse than ipc.
-// Usage: node bench/iceoryx/run.mjs [--quick] [--mode pinned|unpinned|both]   (after `npm run build`)
+// Usage: node bench/iceoryx/run.mjs [--quick] [--mode pinned|unpinned|both] [--json <file>]   (after `npm run build`;
+// --json also writes the figures, in ns, as JSON)
 import { execFileSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { fmt, median } from "../stats.mjs"
+import { fmt, median, writeJson } from "../stats.mjs"
 import { python } from "../ipc/cases/common.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -41,6 +42,7 @@ const sizes = [
 ].map(([label, bytes, reps]) => [label, bytes, quick ? Math.max(4, reps / 4) : reps])
 
 const lines = []
+const rows = []
 const print = (line) => {
   lines.push(line)
   console.log(line)
@@ -57,10 +59,13 @@ for (const mode of modes) {
     rts[label] = iox
     const target = label === "8 MiB" ? `>= 20x faster: ${ipc / iox >= 20 ? "MET" : "MISSED"}` : ""
     print(`| ${mode} | round trip, ${label} | ${fmt(iox)} | ${fmt(ipc)} | ${fmt(raw)} | ${(ipc / iox).toFixed(2)}x faster | ${target} |`)
+    rows.push({ mode, name: `round trip, ${label}`, ours: iox, anchor: ipc, anchorName: "ipc", more: [{ name: "raw echo", value: raw }], unit: "ns", ratio: `${(ipc / iox).toFixed(2)}x faster`, target })
   }
   const flat = rts["64 MiB"] / rts["4 KiB"]
   print(`| ${mode} | iceoryx 64 MiB / 4 KiB round trip | ${flat.toFixed(1)}x | | | | within 2x: ${flat <= 2 ? "MET" : "MISSED"} |`)
   const n = quick ? 2_000 : 10_000
   const [iox, ipc] = alternate([ours("iceoryx", "stream", n), ours("ipc", "stream", n)])
   print(`| ${mode} | ${n} small items streamed, per item | ${fmt(iox)} | ${fmt(ipc)} | | ${(ipc / iox).toFixed(2)}x | no worse than ipc: ${iox <= ipc * 1.1 ? "MET" : "MISSED"} (10% noise allowed) |`)
+  rows.push({ mode, name: `${n} small items streamed, per item`, ours: iox, anchor: ipc, anchorName: "ipc", unit: "ns", ratio: `${(ipc / iox).toFixed(2)}x`, target: "no worse than ipc" })
 }
+writeJson("iceoryx", rows)

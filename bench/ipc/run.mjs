@@ -10,13 +10,14 @@
 // swings with the host, so ratios are only taken within one mode.
 // The warm pool (`pool` option) is measured beside a cold start, both in one process, and 50 concurrent short runs with a
 // pool of 2 beside the same without a pool (informational, no targets).
-// Usage: node bench/ipc/run.mjs [--quick] [--mode pinned|unpinned|both] [--only pool]   (after `npm run build`)
+// Usage: node bench/ipc/run.mjs [--quick] [--mode pinned|unpinned|both] [--only pool] [--json <file>]   (after `npm run build`;
+// --json also writes the figures, in ns, as JSON)
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { fmt, median, pair as alternate } from "../stats.mjs"
+import { fmt, median, pair as alternate, writeJson } from "../stats.mjs"
 import { python } from "./cases/common.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -38,7 +39,7 @@ const runCase = (pinned, script, args) => {
 const runJson = (pinned, script, args) => runCase(pinned, script, args).ns
 const results = []
 const row = (mode, name, ours, anchorName, anchor, ratio, target, ok) => {
-  results.push({ mode, name, ours, anchorName, anchor, ratio, target, ok })
+  results.push({ mode, name, ours, anchorName, anchor, unit: "ns", ratio, target, ok })
   const verdict = ok === undefined ? "" : ok ? "MET" : "MISSED"
   console.log(
     `[${mode.padEnd(8)}] ${name.padEnd(34)} ours ${fmt(ours).padStart(10)}  ${anchorName.padEnd(9)} ${fmt(anchor).padStart(10)}  ${ratio.padStart(14)}  ${target.padEnd(24)} ${verdict}`
@@ -99,4 +100,5 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 const missed = results.filter((r) => r.ok === false).length
+writeJson("ipc", results)
 console.log(`\n${results.filter((r) => r.ok).length} targets met, ${missed} missed`)

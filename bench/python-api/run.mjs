@@ -1,10 +1,10 @@
 // Python API benchmark: execute_pipeline_with_input standalone, inside the runtime and from TypeScript, beside a plain loop calling process, in one run.
-// Usage: node bench/python-api/run.mjs [--quick]   (after `npm run build`). Each way runs in its own process; the ways take turns, medians over rounds.
+// Usage: node bench/python-api/run.mjs [--quick] [--json <file>]   (after `npm run build`; --json also writes the figures as JSON). Each way runs in its own process; the ways take turns, medians over rounds.
 import { execFileSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { python } from "../ipc/cases/common.mjs"
-import { fmt, median } from "../stats.mjs"
+import { fmt, median, writeJson } from "../stats.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, "../..")
@@ -31,6 +31,7 @@ const measure = ([cmd, args]) => {
   return JSON.parse(out.trim().split("\n").at(-1))
 }
 
+const rows = []
 console.log(`| case | way | per run | per item | x plain loop | first call |`)
 console.log(`|---|---|---|---|---|---|`)
 for (const [kind, n, label] of cases) {
@@ -41,5 +42,7 @@ for (const [kind, n, label] of cases) {
     const run = median(results[i].map((x) => x.nsPerRun))
     const first = results[i][0].firstNs === null ? "" : fmt(median(results[i].map((x) => x.firstNs)))
     console.log(`| ${n} × ${label} | ${name} | ${fmt(run)} | ${fmt(run / n)} | ${(run / loop).toFixed(0)}x | ${first} |`)
+    if (i > 0) rows.push({ name: `${n} × ${label}: ${name}, per run`, ours: run, anchor: loop, anchorName: ways[0][0], unit: "ns", ratio: `${(run / loop).toFixed(0)}x`, target: "(no target)" })
   })
 }
+writeJson("python-api", rows)
