@@ -8,5 +8,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  shims: true // import.meta.url in the CJS build
+  shims: true, // import.meta.url in the CJS build
+  // Both entries share one copy of every module in the CJS build too (msgpackr extensions and
+  // error classes must exist once per process).
+  splitting: true
 })
