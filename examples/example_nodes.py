@@ -122,7 +122,7 @@ class Words(Node):
 
     def process(self, sentence: str) -> Iterator[dict[str, Any]]:
         for i, word in enumerate(sentence.split()):
-            yield {"word": word, "index": i, "length": len(word)}
+            yield {"text": word, "index": i}
 
 
 class Ticker(Node):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,7 @@ class SpeechDetector(Node):
         self.loads += 1
         self.loaded_in = where()
 
-    def process(self, item: Audio | dict[str, Any]) -> list[dict[str, Any]]:
+    def process(self, item: Audio | dict[str, Any]) -> Iterator[dict[str, Any]]:
         audio, t_in = (item["audio"], item["t_in"]) if isinstance(item, dict) else (item, None)
         if self.session is None:
             raise RuntimeError(f"{self.name}: process() before initialize()")
@@ -89,7 +89,6 @@ class SpeechDetector(Node):
             raise ValueError(f"{self.name} expects 16 kHz mono, got {audio.sample_rate} Hz")
         buffered = np.concatenate([self._pending, audio.samples.astype(np.float32)])
         whole = buffered.size - buffered.size % WINDOW
-        events = []
         for start in range(0, whole, WINDOW):
             frame = np.concatenate([self._context, buffered[start : start + WINDOW]])[None, :]
             inputs = {"input": frame, "state": self._state, "sr": np.array(SAMPLE_RATE)}
@@ -108,9 +107,8 @@ class SpeechDetector(Node):
             }
             if t_in is not None:
                 event["latency_ms"] = round((time.time() - t_in) * 1000, 2)
-            events.append(event)
+            yield event
         self._pending = buffered[whole:]
-        return events
 
     def cleanup(self) -> None:
         self.session = None  # releases the model; the counters and stream state stay
