@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Executor, NodeProcessError, Tensor, TransportUnavailable } from "@remotemedia/core"
+import { Executor, NodeInitializeError, NodeProcessError, Tensor, TransportUnavailable } from "@remotemedia/core"
 import { Effect } from "effect"
 import { WorkerCrashed } from "../src/index.js"
 import * as IceoryxTransport from "../src/IceoryxTransport.js"
@@ -126,6 +126,20 @@ describe("IceoryxTransport: crashes and resources", () => {
       yield* IceoryxTransport.make({ ...base })
       assert.deepStrictEqual(leftovers(pid), [])
     }), 60_000)
+
+  it.live("a worker whose iceoryx2 is another version is refused at hello, naming both versions and what to install", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(run([fixture("identity", "Identity")], [1], {
+        workerCommand: [join(fixturesDir, "other_iceoryx_worker.py")]
+      }))
+      assert.instanceOf(error, NodeInitializeError)
+      const message = String((error).cause)
+      assert.include(message, "the worker's iceoryx2 is 0.9.3, the addon's 0.10.0")
+      assert.include(message, "remotemedia[iceoryx]")
+      // The refused worker is killed; its channel goes once it has exited.
+      for (let i = 0; i < 50 && leftovers().length > 0; i++) yield* Effect.promise(() => sleep(20))
+      assert.deepStrictEqual(leftovers(), [])
+    }))
 
   it.effect("an interpreter without the iceoryx2 wheel fails with TransportUnavailable naming what to install", () =>
     Effect.gen(function*() {

@@ -11,7 +11,7 @@
  */
 import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync, mkdirSync, readdirSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs"
 import { tmpdir, userInfo } from "node:os"
 import { join } from "node:path"
 import type { Hello, PayloadLink } from "@remotemedia/transport-ipc/shared"
@@ -64,10 +64,19 @@ const alive = (pid: number): boolean => {
   }
 }
 
+/** Whether this process's user owns `path` (another user's files are never touched). */
+const owned = (path: string): boolean => {
+  try {
+    return statSync(path).uid === process.getuid?.()
+  } catch {
+    return false
+  }
+}
+
 /**
- * Removes the channels of processes that are gone (a parent killed before it
- * could close them): their `/dev/shm` files and root directories. Returns the
- * run ids swept.
+ * Removes the channels of this user's processes that are gone (a parent
+ * killed before it could close them): their `/dev/shm` files and root
+ * directories. Returns the run ids swept.
  *
  * @category cleanup
  * @since 0.1.0
@@ -79,7 +88,7 @@ export const sweep = (native: Native): ReadonlyArray<string> => {
   if (existsSync(SHM_DIR)) {
     for (const entry of readdirSync(SHM_DIR)) {
       const id = /^iox2_rm(\d+x[0-9a-f]+)_/.exec(entry)?.[1]
-      if (id !== undefined) ids.add(id)
+      if (id !== undefined && owned(join(SHM_DIR, entry))) ids.add(id)
     }
   }
   const swept: Array<string> = []
