@@ -40,7 +40,7 @@ const svg = (title, rows) => {
   const labelW = 150
   const barMax = width - labelW - 110
   const barH = 14
-  let y = 48
+  let y = 60
   const parts = []
   for (const row of rows) {
     const bars = barsOf(row)
@@ -63,7 +63,7 @@ const svg = (title, rows) => {
 <style>text{font:12px sans-serif;fill:#222}.title{font-size:14px;font-weight:bold}.row{font-weight:bold}.note{fill:#555}.ours{fill:#2f6fbf}.anchor{fill:#a0a0a0}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="8" y="18" class="title">${esc(title)}</text>
-<text x="8" y="34" class="note">lower is better (time; RSS in MiB); blue: remotemedia, grey: the anchor measured in the same run; each group scaled to its own longest bar</text>
+<text x="8" y="34" class="note">lower is better; blue: remotemedia, grey: anchors measured in the same run; each group scaled to its longest bar</text>
 ${parts.join("\n")}
 </svg>
 `
