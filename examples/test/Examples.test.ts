@@ -119,7 +119,7 @@ const cases: ReadonlyArray<Case> = [
   },
   {
     example: "08_audio_vad",
-    runs: [...all("py")(["inproc", "ipc", "iceoryx"]), ["standalone", "inproc"]],
+    runs: [...all("py")(["inproc", "ipc", "iceoryx"]), ["standalone", "inproc"], ...all("mjs")(["inproc", "ipc"])],
     check: (out, form, t) => {
       expect(out).toContain("pickling the loaded detector: TypeError: cannot pickle")
       expect(out).toContain(where(t, form) === "worker" ? "model used: ['load #2 in the worker']" : "model used: ['load #1 in the caller']")
