@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 
-from example_nodes import RunningStats, chosen_transport
-
 from remotemedia import execute_pipeline_with_input
+
+from example_nodes import RunningStats, chosen_transport
 
 
 async def main() -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 
-from example_nodes import EagerWordTally, WordTally, chosen_transport
-
 from remotemedia import (
     JsError,
     SerializationError,
@@ -22,6 +20,8 @@ from remotemedia import (
     execute_pipeline_with_input,
     serialize_node_for_ipc,
 )
+
+from example_nodes import EagerWordTally, WordTally, chosen_transport
 
 
 async def main() -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from example_nodes import chosen_transport
-
 from remotemedia import Pipeline, execute_pipeline_with_input
 from remotemedia.nodes.basic import CalculatorNode
+
+from example_nodes import chosen_transport
 
 
 def double() -> CalculatorNode:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import traceback
 
-from example_nodes import CrashOn, FailOn, chosen_transport
-
 from remotemedia import JsError, WorkerCrashedError, execute_pipeline_with_input
+
+from example_nodes import CrashOn, FailOn, chosen_transport
 
 
 async def main() -> None:

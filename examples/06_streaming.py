@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 
-from example_nodes import Ticker, Words, chosen_transport
-
 from remotemedia import execute_pipeline
+
+from example_nodes import Ticker, Words, chosen_transport
 
 
 async def main() -> None:

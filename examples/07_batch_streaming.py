@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 
-from example_nodes import BatchStats, chosen_transport
-
 from remotemedia import execute_pipeline_with_input
+
+from example_nodes import BatchStats, chosen_transport
 
 
 async def main() -> None:

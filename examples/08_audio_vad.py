@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import pickle
 
+from remotemedia import execute_pipeline
+
 from example_nodes import chosen_transport
 from vad_node import CLIP, SpeechDetector, speech_segments
-
-from remotemedia import execute_pipeline
 
 
 async def main() -> None:

@@ -14,10 +14,10 @@ import asyncio
 import statistics
 import time
 
+from remotemedia import execute_pipeline
+
 from example_nodes import chosen_transport
 from vad_node import ClipPlayer, SpeechDetector
-
-from remotemedia import execute_pipeline
 
 
 async def main() -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from demo_model import SAMPLE_RATE, Floats, FrameClassifier
-
 from remotemedia import Audio, execute_pipeline_with_input
+
+from demo_model import SAMPLE_RATE, Floats, FrameClassifier
 
 CHUNK = SAMPLE_RATE // 10  # 100 ms
 

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import numpy as np
-
 from remotemedia import Node
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
 from demo_model import FRAME, MODEL_FILE, SAMPLE_RATE, Floats, frame_features
 
 LABELS = ("silence", "tone", "noise")

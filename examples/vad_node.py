@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from example_nodes import where
-
 from remotemedia import Audio, Node
 from remotemedia.nodes.vad import silero_model_path
+
+from example_nodes import where
 
 SAMPLE_RATE = 16_000
 WINDOW = 512  # the network's input at 16 kHz: 32 ms
