@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import { executePipelineWithInput, NodeRef, Tensor } from "@remotemedia/core"
 import { IceoryxTransport } from "@remotemedia/transport-iceoryx"
 import { IpcTransport } from "@remotemedia/transport-ipc"
-import { median, now, python, report, since } from "../ipc/cases/common.mjs"
+import { medianRoundTrip, now, python, report, since } from "../ipc/cases/common.mjs"
 
 const [mode, name, a, b] = process.argv.slice(2)
 const transports = { ipc: IpcTransport, iceoryx: IceoryxTransport }
@@ -23,14 +23,7 @@ if (mode === "rt") {
     const [stage] = yield* transport.load([{ id: "p", ref: NodeRef.manifestNode("p", "PassThrough") }], () => {})
     const [out] = yield* stage.process([item], { firstIndex: 0 })
     if (out.data.length !== bytes / 4 || out.data[bytes / 4 - 1] !== 0.5) throw new Error("wrong output")
-    const warm = Math.max(3, Math.min(200, reps / 10))
-    const times = []
-    for (let i = 0; i < warm + reps; i++) {
-      const t0 = now()
-      yield* stage.process([item], { firstIndex: i + 1 })
-      if (i >= warm) times.push(since(t0))
-    }
-    return median(times)
+    return yield* medianRoundTrip(stage, item, reps)
   })))
   report({ ns })
 } else if (mode === "stream") {

@@ -1,4 +1,5 @@
 // Shared by the bench cases: timing helpers and the interpreter.
+import { Effect } from "effect"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { PythonEnvironment } from "@remotemedia/core"
@@ -25,3 +26,19 @@ export const timeCalls = async (f, reps, warm) => {
   }
   return median(times)
 }
+
+/**
+ * The median time of `reps` round trips of `item` through a loaded stage (after a warm-up), as an Effect: the loop
+ * runs inside one fiber, as the executor's stage calls do.
+ */
+export const medianRoundTrip = (stage, item, reps) =>
+  Effect.gen(function*() {
+    const warm = Math.max(3, Math.min(200, reps / 10))
+    const times = []
+    for (let i = 0; i < warm + reps; i++) {
+      const t0 = now()
+      yield* stage.process([item], { firstIndex: i + 1 })
+      if (i >= warm) times.push(since(t0))
+    }
+    return median(times)
+  })

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs"
 import { Effect } from "effect"
 import { executePipelineWithInput, Executor, NodeRef, Tensor } from "@remotemedia/core"
 import { IpcTransport } from "@remotemedia/transport-ipc"
-import { median, now, python, report, since } from "./common.mjs"
+import { median, medianRoundTrip, now, python, report, since } from "./common.mjs"
 
 const [mode, a, b] = process.argv.slice(2)
 const ignoreCleanup = () => {}
@@ -27,15 +27,7 @@ if (mode === "rt") {
     const stage = yield* loadStage(transport, "p", NodeRef.manifestNode("p", "PassThrough"))
     const [out] = yield* stage.process([item], { firstIndex: 0 })
     if (bytes > 64 ? out.data.length !== bytes / 4 : out !== item) throw new Error(`wrong output ${String(out).slice(0, 200)}`)
-    // The loop runs inside one fiber, as the executor's stage calls do.
-    const warm = Math.max(3, Math.min(200, reps / 10))
-    const times = []
-    for (let i = 0; i < warm + reps; i++) {
-      const t0 = now()
-      yield* stage.process([item], { firstIndex: i + 1 })
-      if (i >= warm) times.push(since(t0))
-    }
-    return median(times)
+    return yield* medianRoundTrip(stage, item, reps)
   })))
   report({ ns })
 } else if (mode === "cold") {
