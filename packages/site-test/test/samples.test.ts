@@ -113,7 +113,10 @@ describe("the guides' samples", () => {
       .filter((f) => f.endsWith(".md"))
       .map((f) => readFileSync(join(root, "docs", "guides", f), "utf8"))
       .join("\n")
-    for (const file of readdirSync(samples)) expect(guides, file).toContain(`./samples/${file}`)
+    // (__pycache__ and dot files are Python's and editors' byproducts, not samples)
+    for (const file of readdirSync(samples).filter((f) => !f.startsWith("__") && !f.startsWith("."))) {
+      expect(guides, file).toContain(`./samples/${file}`)
+    }
   })
 
   it("every code block that is not run says so in its guide", () => {
