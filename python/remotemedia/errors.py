@@ -156,13 +156,19 @@ def _original(python: dict[str, Any]) -> BaseException | None:
         return None
     if not (isinstance(cls, type) and issubclass(cls, Exception)):
         return None
+    message = python.get("message", "")
     try:
-        exc = cls(python.get("message", ""))
-    except Exception:  # noqa: BLE001 - a constructor wanting other arguments: fall back to JsError
-        return None
+        exc = cls(message)
+    except Exception:  # noqa: BLE001 - a constructor wanting other arguments
+        # Still that class, with the message as str(): its own __init__ (and the fields it sets) is skipped.
+        try:
+            exc = cls.__new__(cls)
+            BaseException.__init__(exc, message)
+        except Exception:  # noqa: BLE001 - a class that cannot be made at all: JsError
+            return None
     traceback = python.get("traceback") or ""
     if traceback:
-        exc.add_note(f"Raised in another process:\n{traceback.rstrip()}")
+        exc.add_note(f"Where it was raised:\n{traceback.rstrip()}")
     return exc
 
 

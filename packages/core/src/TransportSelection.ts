@@ -117,8 +117,10 @@ const configError = (path: string, why: string) =>
 export const select = (input: SelectionInput = {}): Effect.Effect<TransportSelection, TransportUnavailable> =>
   Effect.gen(function*() {
     const env = input.env ?? process.env
-    const configPath = input.configFile ?? env["REMOTEMEDIA_CONFIG"] ?? resolvePath(input.cwd ?? process.cwd(), "remotemedia.config.json")
-    const config = yield* readConfig(configPath, input.configFile !== undefined || env["REMOTEMEDIA_CONFIG"] !== undefined)
+    // An empty variable is unset, as for REMOTEMEDIA_TRANSPORT.
+    const configEnv = env["REMOTEMEDIA_CONFIG"] || undefined
+    const configPath = input.configFile ?? configEnv ?? resolvePath(input.cwd ?? process.cwd(), "remotemedia.config.json")
+    const config = yield* readConfig(configPath, input.configFile !== undefined || configEnv !== undefined)
     const options = config?.transportOptions
     const envName = env["REMOTEMEDIA_TRANSPORT"]
     const pick = (name: string, source: SelectionSource) => {

@@ -195,6 +195,14 @@ describe("TransportSelection.select errors", () => {
     }))
 })
 
+describe("TransportSelection.select with empty variables", () => {
+  it.effect("an empty REMOTEMEDIA_CONFIG or REMOTEMEDIA_TRANSPORT counts as unset", () =>
+    Effect.gen(function*() {
+      const selection = yield* TransportSelection.select({ env: { REMOTEMEDIA_CONFIG: "", REMOTEMEDIA_TRANSPORT: "" }, cwd: tempDir() })
+      assert.deepInclude(selection, { name: "inproc", source: "default" })
+    }))
+})
+
 describe("TransportSelection.load", () => {
   it.effect("a selected transport whose package is not installed fails naming the transport, with the npm install hint", () =>
     Effect.gen(function*() {
