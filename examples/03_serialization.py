@@ -56,8 +56,8 @@ async def main() -> None:
         await execute_pipeline_with_input(
             [EagerWordTally(name="eager")], lines, transport=transport
         )
-    except JsError as error:  # the run failed in the runtime, before any item: error.name says how
-        print(f"running it on {transport}: {error}")
+    except (SerializationError, JsError) as error:  # shipping it failed: before any item ran
+        print(f"running it on {transport}: {type(error).__name__}: {error}")
 
 
 if __name__ == "__main__":

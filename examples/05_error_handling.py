@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import traceback
 
-from remotemedia import JsError, WorkerCrashedError, execute_pipeline_with_input
+from remotemedia import JsError, RemoteMediaError, WorkerCrashedError, execute_pipeline_with_input
 
 from example_nodes import CrashOn, FailOn, chosen_transport
 
@@ -48,7 +48,7 @@ async def main() -> None:
     for label, manifest in manifests.items():
         try:
             await execute_pipeline_with_input(manifest, [1], transport=transport)
-        except (JsError, ValueError) as error:
+        except (RemoteMediaError, JsError, ValueError) as error:
             message = str(error).split(" Known types:")[0]  # the list of every type is long
             print(f"bad manifest ({label}): {type(error).__name__}: {message}")
 

@@ -51,6 +51,8 @@ asyncio.run(main())
     const dir = withScript(`${HEADER}
 class Slow(Node):
     def process(self, x):
+        if x == 0:
+            print("processing", flush=True)
         time.sleep(0.1)
         return x
     def cleanup(self):
@@ -64,10 +66,15 @@ async def main():
 asyncio.run(main())
 `)
     const log = join(dir, "cleanup.log")
+    let interrupted = false
     const r = await cli(["run", "script.py", "--", log], {
       cwd: dir,
       onStdout: (child, stdout) => {
-        if (stdout.includes("started")) setTimeout(() => child.kill("SIGINT"), 500)
+        // Interrupted once the run is underway (its node initialized), however long the start took.
+        if (stdout.includes("processing") && !interrupted) {
+          interrupted = true
+          setTimeout(() => child.kill("SIGINT"), 200)
+        }
       }
     })
     assert.strictEqual(r.code, 130, r.stderr)
