@@ -14,6 +14,33 @@ export declare class PayloadChannel {
   /** Creates the worker's services under `prefix` / `root` (the worker opens them). */
   constructor(prefix: string, root: string, name: string, samples: number, initialSliceLen: number)
   /**
+   * A payload of `length` bytes to fill in place, as an `ArrayBuffer` over a loaned
+   * sample (what it holds is left from earlier use: uninitialized), sent without a copy
+   * by `share`; null when no sample can be loaned now (fewer than `samples / 2` loans
+   * and pins may be outstanding).
+   */
+  allocate(length: number): ArrayBuffer | null
+  /**
+   * Sends `buffer`, when it is one of this channel's own (of `allocate` or `takeShared`),
+   * by reference: its sequence number (the worker pins it once more; a loan is sent
+   * first), or null when it is not, or the worker holds too many pinned (copy it then).
+   */
+  share(buffer: ArrayBuffer): number | null
+  /**
+   * Counts one more pin of the worker's for `buffer` (one of `allocate` or
+   * `takeShared`), whose payload `seq` it answered with; false when `buffer` is not
+   * that payload's (then take it with `takeShared`).
+   */
+  retain(buffer: ArrayBuffer, seq: number): boolean
+  /**
+   * This side's payload `seq`, whose bytes `offset .. offset + length` the worker answered
+   * with (a shared reference: it holds the payload pinned): an `ArrayBuffer` over the
+   * whole payload (once it is collected, the worker is told to unpin it), or, when that
+   * payload has a buffer already (see `retain`), a copy of those bytes (and the worker
+   * is told at once).
+   */
+  takeShared(seq: number, offset: number, length: number): ArrayBuffer
+  /**
    * Copies `data` into a new sample and sends it to the worker; returns its
    * sequence number, or null when every sample is in use (send it another way).
    */

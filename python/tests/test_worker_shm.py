@@ -68,6 +68,13 @@ class Parent:
         self.seq += 1
         return self.seq - 1
 
+    def release(self, *seqs: int) -> None:
+        """A release notice: the parent's views of payloads ``seqs`` are gone (one pin each)."""
+        notice = struct.pack(f"<Q{len(seqs)}Q", (1 << 63) | len(seqs), *seqs)
+        sample = self.publisher.loan_slice_uninit(len(notice))
+        ctypes.memmove(sample.payload().as_ptr(), notice, len(notice))
+        sample.assume_init().send()
+
     def receive(self) -> tuple[int, bytes]:
         sample = self.subscriber.receive()
         assert sample is not None
@@ -163,6 +170,80 @@ def test_replies_send_large_parts_as_blobs_up_to_the_capacity_the_rest_inline(
     assert parent.subscriber.receive() is None  # the other parts are in the frame
     with pytest.raises(CodecError, match="without a payload channel"):
         decode(b"".join(bytes(p) for p in parts))
+
+
+def _shared_request(seq: int, offset: int, array: np.ndarray[Any, Any]) -> bytes:
+    """A ``process`` request whose one item is a tensor sent as a shared reference."""
+    import msgpack
+
+    header = msgpack.packb([array.dtype.name, list(array.shape)])
+    payload = struct.pack(">IIII", 2, seq, array.nbytes, offset) + header
+    return bytes(msgpack.packb({"op": "process", "seq": 1, "items": [msgpack.ExtType(1, payload)]}))
+
+
+def _references(parts: list[Any]) -> list[tuple[int, ...]]:
+    """The shared or blob references (kind, seq, length[, offset]) of an encoded reply's outputs."""
+    import msgpack
+
+    body = b"".join(bytes(p) for p in parts)
+    refs = []
+    for ext in msgpack.unpackb(body)["outputs"]:
+        (kind,) = struct.unpack_from(">I", ext.data)
+        refs.append(struct.unpack_from(">IIII" if kind == 2 else ">III", ext.data))
+    return refs
+
+
+def test_an_output_over_a_received_payload_goes_back_by_reference_pinned_until_released(
+    pair: tuple[Parent, ShmChannel],
+) -> None:
+    parent, worker = pair
+    array = np.arange(1000, dtype=np.float32)
+    seq = parent.send(array.tobytes())
+    item = decode(_blob_request(seq, array), worker)["items"][0]
+    parts = encode_parts({"op": "result", "seq": 1, "outputs": [item, item[500:]]}, worker)
+    # no copy: references to the parent's own payload (the whole, then bytes 2000..), no sample sent
+    assert _references(parts) == [(2, seq, 4000, 0), (2, seq, 2000, 2000)]
+    assert parent.subscriber.receive() is None
+    assert worker.pinned == 1
+    del item, parts
+    gc.collect()
+    assert worker.held == 1  # the parent's views keep it
+    parent.release(seq)
+    later = np.ones(100, dtype=np.float32)
+    decode(_blob_request(parent.send(later.tobytes()), later), worker)  # the notice goes first
+    assert worker.pinned == 1  # one reference of two released
+    parent.release(seq)
+    decode(_blob_request(parent.send(later.tobytes()), later), worker)
+    gc.collect()
+    assert (worker.pinned, worker.held) == (0, 0)
+
+
+def test_a_shared_reference_from_the_parent_is_taken_once_and_pinned_per_reference(
+    pair: tuple[Parent, ShmChannel],
+) -> None:
+    parent, worker = pair
+    array = np.arange(256, dtype=np.int32)
+    seq = parent.send(array.tobytes())
+    first = decode(_shared_request(seq, 0, array), worker)["items"][0]
+    second = decode(_shared_request(seq, 512, array[128:]), worker)["items"][0]
+    np.testing.assert_array_equal(first, array)
+    np.testing.assert_array_equal(second, array[128:])
+    assert not second.flags.writeable and not second.flags.owndata
+    assert second.ctypes.data == first.ctypes.data + 512  # the same sample
+    assert worker.pinned == 1
+    del first, second
+    gc.collect()
+    assert worker.held == 1  # pinned for the parent's view
+    parent.release(seq, seq)
+    later = np.ones(100, dtype=np.float32)
+    decode(_blob_request(parent.send(later.tobytes()), later), worker)
+    gc.collect()
+    assert (worker.pinned, worker.held) == (0, 0)
+    with pytest.raises(MalformedFrame, match="outside its 1024-byte payload"):
+        decode(_shared_request(parent.send(array.tobytes()), 8, array), worker)
+    with pytest.raises(MalformedFrame, match="not pinned"):
+        parent.release(seq)
+        decode(_blob_request(parent.send(later.tobytes()), later), worker)
 
 
 def test_the_version_is_the_wheels() -> None:

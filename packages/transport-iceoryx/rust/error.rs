@@ -39,4 +39,18 @@ pub enum ChannelError {
         /// Its sequence number.
         seq: u64,
     },
+    /// A shared reference outside the payload it names.
+    #[error(
+        "a shared reference to bytes {offset}..+{len} of payload {seq} is outside its {size} bytes"
+    )]
+    Outside {
+        /// The payload's sequence number.
+        seq: u64,
+        /// Where the reference starts.
+        offset: usize,
+        /// Its length.
+        len: usize,
+        /// The payload's length.
+        size: usize,
+    },
 }

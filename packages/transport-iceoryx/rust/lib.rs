@@ -3,7 +3,9 @@
 //!
 //! Control messages stay on the worker protocol's pipe and socket; the large
 //! raw parts of their values (tensors, audio, video frames, pickles) travel
-//! as samples of two publish-subscribe services per worker ([`channel`]).
+//! as samples of two publish-subscribe services per worker ([`channel`]); the
+//! parent's samples can also be filled in place (loans) and referred to by
+//! both sides without a copy (shared references, released by notice).
 //!
 //! Everything but the Node-API edge (`node`, behind the `napi-support`
 //! feature) is plain Rust, tested with `cargo test`.

@@ -5,7 +5,7 @@ use std::mem::MaybeUninit;
 use iceoryx2::prelude::*;
 use iceoryx2::service::ipc_threadsafe;
 
-use crate::channel::{self, Channel, ChannelConfig, SEQ_BYTES, sequence_of};
+use crate::channel::{self, Channel, ChannelConfig, RELEASES, SEQ_BYTES, sequence_of};
 use crate::error::ChannelError;
 
 const SETTINGS: ChannelConfig = ChannelConfig {
@@ -149,4 +149,45 @@ fn a_full_queue_is_an_error_naming_the_size_not_a_silent_loss() {
         parent.publish(b"again").unwrap(),
         Some(2 * SETTINGS.samples as u64)
     );
+}
+
+#[test]
+fn a_loan_filled_in_place_is_sent_without_a_copy_and_shared_references_read_it_where_it_is() {
+    let (prefix, root, name) = unique("d");
+    let _resources = Resources(prefix.clone(), root.clone());
+    let mut parent = Channel::open(&prefix, &root, &name, SETTINGS).unwrap();
+    let worker = worker(&prefix, &root, &name);
+    let mut loan = parent.loan(1000).unwrap().unwrap();
+    let data = loan.data();
+    assert_eq!(loan.len(), 1000);
+    // SAFETY: the loan's 1000 payload bytes are this side's until it is sent.
+    unsafe { std::ptr::write_bytes(data, 7, 1000) };
+    assert_eq!(parent.send_loan(loan).unwrap(), 0);
+    let received = worker.subscriber.receive().unwrap().unwrap();
+    assert_eq!(sequence_of(received.payload()), Some(0));
+    assert!(received.payload()[SEQ_BYTES..].iter().all(|&b| b == 7));
+    // The worker answers with bytes 100.. of it: the parent finds them where it wrote them.
+    let shared = parent.shared(0, 100, 900).unwrap();
+    assert_eq!((shared.address, shared.len), (data as usize, 1000));
+    assert!(matches!(
+        parent.shared(0, 100, 901),
+        Err(ChannelError::Outside { seq: 0, .. })
+    ));
+    assert!(matches!(
+        parent.shared(1, 0, 1),
+        Err(ChannelError::Missing { seq: 1 })
+    ));
+    // Views gone: the notice goes ahead of the next payload.
+    parent.releases().lock().unwrap().extend([0, 0]);
+    assert_eq!(parent.publish(b"next").unwrap(), Some(1));
+    let notice = worker.subscriber.receive().unwrap().unwrap();
+    let words: Vec<u64> = notice
+        .payload()
+        .chunks_exact(SEQ_BYTES)
+        .map(|w| u64::from_le_bytes(w.try_into().unwrap()))
+        .collect();
+    assert_eq!(words, [RELEASES | 2, 0, 0]);
+    let next = worker.subscriber.receive().unwrap().unwrap();
+    assert_eq!(sequence_of(next.payload()), Some(1));
+    assert!(parent.releases().lock().unwrap().is_empty());
 }

@@ -32,6 +32,15 @@
  * shared memory exhausted), fails its message with an error naming its size.
  * Segments grow in powers of two for larger payloads.
  *
+ * Zero copy: {@link allocate} and {@link tensor} lend memory that is a
+ * sample of shared memory already, to fill in place; sent to the worker,
+ * such a payload goes by reference (no copy), and a node that returns its
+ * input (or a slice of it) answers with a reference to that same memory
+ * (no copy back; the reply's data is a view of the very `ArrayBuffer` sent,
+ * while it is alive); such an output sent on to the same worker goes by
+ * reference again. The worker keeps such a sample until the parent's last
+ * view of it is collected (the parent tells it ahead of a later payload).
+ *
  * Resources: every worker's channel has a prefix and root path of its own
  * (a per-user 0700 directory); after the worker exits they are removed
  * whole, crashed or not, and a transport that starts sweeps those of dead
@@ -43,11 +52,11 @@
  */
 import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type Transport, Transport as TransportService, TransportUnavailable } from "@remotemedia/core"
+import { RuntimeData, type Transport, Transport as TransportService, TransportUnavailable } from "@remotemedia/core"
 import type { IpcOptions } from "@remotemedia/transport-ipc"
 import { BLOB_THRESHOLD, makeWorkerTransport } from "@remotemedia/transport-ipc/shared"
 import { Config, Effect, Layer, Schema } from "effect"
-import { type ChannelSettings, type Native, openLink, sweep, wheelProblem } from "./internal/SharedMemory.js"
+import { type ChannelSettings, type Native, openLink, type SharedLink, sweep, wheelProblem } from "./internal/SharedMemory.js"
 
 /**
  * Options of the iceoryx transport: those of transport-ipc (see its
@@ -128,11 +137,64 @@ export const make = (options: IceoryxOptions = {}): Effect.Effect<Transport.Tran
       try: () => sweep(native),
       catch: (e) => unavailable(`cannot remove stale iceoryx2 resources: ${e instanceof Error ? e.message : String(e)}`)
     })
-    return yield* makeWorkerTransport("iceoryx", ipcOptions, packageDir, {
+    const links: Array<SharedLink> = []
+    const transport = yield* makeWorkerTransport("iceoryx", ipcOptions, packageDir, {
       prepare: (python) => wheelProblem(python, native.iceoryx2Version()),
-      payloads: () => openLink(native, settings)
+      payloads: () => {
+        const link = openLink(native, settings)
+        links.push(link)
+        return {
+          ...link,
+          close: () => {
+            links.splice(links.indexOf(link), 1)
+            link.close()
+          }
+        }
+      }
     })
+    arenas.set(transport, links)
+    return transport
   })
+
+/** The open channels of each transport made here, the latest last. */
+const arenas = new WeakMap<Transport.Transport["Service"], ReadonlyArray<SharedLink>>()
+
+/**
+ * `bytes` bytes to fill in place and send without a copy: a sample of the
+ * shared memory of the transport's worker started last (a pipeline's one
+ * Python worker, or a pooled one), so the payload goes to that worker by
+ * reference, and a node returning it answers with a view of this same
+ * buffer. Its bytes are uninitialized (what the sample held before). A
+ * plain `ArrayBuffer` (copied when sent, as any payload) when the transport
+ * is not an iceoryx one, has no worker running, or its worker holds
+ * `shm.samples / 2` such payloads already; sent to another worker, it is
+ * copied too. Throws a `RangeError` past `shm.maxPayloadBytes`.
+ *
+ * @category zero copy
+ * @since 0.1.0
+ */
+export const allocate = (transport: Transport.Transport["Service"], bytes: number): ArrayBuffer => {
+  const link = arenas.get(transport)?.at(-1)
+  return link?.allocate(bytes) ?? new ArrayBuffer(bytes)
+}
+
+/**
+ * A `Tensor` of `dtype` and `shape` whose data is {@link allocate}d: fill
+ * `tensor.data` in place, then send it without a copy.
+ *
+ * @category zero copy
+ * @since 0.1.0
+ */
+export const tensor = <D extends RuntimeData.DType>(
+  transport: Transport.Transport["Service"],
+  dtype: D,
+  shape: ReadonlyArray<number>
+): RuntimeData.Tensor<D> => {
+  const Ctor = RuntimeData.TypedArrayConstructors[dtype]
+  const length = shape.reduce((a, b) => a * b, 1)
+  const data = new Ctor(allocate(transport, length * Ctor.BYTES_PER_ELEMENT)) as RuntimeData.TypedArrayByDType[D]
+  return new RuntimeData.Tensor(data, shape)
+}
 
 /**
  * The transport as a layer providing core's `Transport` service.

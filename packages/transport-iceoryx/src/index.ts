@@ -9,4 +9,13 @@
 export * as IceoryxTransport from "./IceoryxTransport.js"
 
 export { CleanupTimeout, ItemTimeout, ProtocolError, WorkerCrashed, WorkerStartError } from "@remotemedia/transport-ipc"
-export { create, type IceoryxOptions, layer, layerConfig, make, type SharedMemoryOptions } from "./IceoryxTransport.js"
+export {
+  allocate,
+  create,
+  type IceoryxOptions,
+  layer,
+  layerConfig,
+  make,
+  type SharedMemoryOptions,
+  tensor
+} from "./IceoryxTransport.js"

@@ -1,9 +1,10 @@
-// IceoryxTransport: payloads through shared memory (read in place, kept intact, grown, refused by size), crashes,
-// and the iceoryx2 resources a run leaves (none after a normal end, a crash, or a killed parent's next run).
+// IceoryxTransport: payloads through shared memory (read in place, kept intact, grown, refused by size), zero copy
+// (tensors allocated in shared memory, replies by reference, released once no view is left), crashes, and the
+// iceoryx2 resources a run leaves (none after a normal end, a crash, or a killed parent's next run).
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Executor, NodeInitializeError, NodeProcessError, Tensor, TransportUnavailable } from "@remotemedia/core"
+import { Executor, NodeInitializeError, NodeProcessError, Tensor, Transport, TransportUnavailable } from "@remotemedia/core"
 import { Effect } from "effect"
 import { WorkerCrashed } from "../src/index.js"
 import * as IceoryxTransport from "../src/IceoryxTransport.js"
@@ -70,6 +71,111 @@ describe("IceoryxTransport: payloads in shared memory", () => {
       assert.instanceOf(error, NodeProcessError)
       assert.include(String((error).message), "a payload of 2097152 bytes exceeds the limit of 1048576 bytes")
       assert.deepStrictEqual(leftovers(), [])
+    }))
+})
+
+/** Runs `body` on a transport with one pooled worker (started by a first run), shut down afterwards. */
+const pooled = <A, E>(
+  body: (transport: Transport.Transport["Service"]) => Effect.Effect<A, E>,
+  extra: IceoryxTransport.IceoryxOptions = {}
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const transport = yield* IceoryxTransport.make({ ...base, pool: { size: 1 }, ...extra })
+    yield* runOn(transport, [fixture("identity", "Identity")], [1])
+    return yield* body(transport)
+  }))
+
+const runOn = (transport: Transport.Transport["Service"], nodes: ReadonlyArray<unknown>, items: Iterable<unknown>) =>
+  Executor.executePipelineWithInput(nodes, items as never).pipe(Effect.provideService(Transport.Transport, transport))
+
+/** Collects garbage, then lets the finalizers of collected buffers run. */
+const collect = Effect.promise(async () => {
+  globalThis.gc!()
+  await sleep(10)
+})
+
+describe("IceoryxTransport: zero copy", () => {
+  it.live("a tensor allocated in shared memory reaches the node as a read-only view and comes back as a view of the same memory", () =>
+    Effect.gen(function*() {
+      const sent = ramp(1 << 18)
+      const kept = yield* pooled((transport) =>
+        Effect.gen(function*() {
+          const t = IceoryxTransport.tensor(transport, "float32", [256, 1024])
+          t.data.set(sent)
+          const [seen] = yield* runOn(transport, [fixture("describe", "Describe")], [t])
+          assert.deepStrictEqual(seen, { writeable: false, owns: false, dtype: "float32", shape: [256, 1024], sum: sum(sent) })
+          const [back] = yield* runOn(transport, [fixture("identity", "Identity")], [t])
+          // no copy either way: the reply references the very sample sent, lent as the same ArrayBuffer
+          assert.strictEqual((back as Tensor).data.buffer, t.data.buffer)
+          assert.strictEqual((back as Tensor).data.byteOffset, t.data.byteOffset)
+          assert.deepStrictEqual((back as Tensor).shape, [256, 1024])
+          const [half] = yield* runOn(transport, [fixture("half", "Half")], [t])
+          assert.strictEqual((half as Tensor).data.buffer, t.data.buffer)
+          assert.strictEqual((half as Tensor).data.byteOffset, t.data.byteOffset + t.data.byteLength / 2)
+          assert.deepStrictEqual((half as Tensor).data, sent.subarray(1 << 17))
+          // an output received by reference, sent on to the same worker, goes by reference again
+          const [again] = yield* runOn(transport, [fixture("identity", "Identity")], [half])
+          assert.strictEqual((again as Tensor).data.buffer, t.data.buffer)
+          // a plain tensor is copied into a sample once; the node's answer references that sample
+          const plain = new Tensor(ramp(1 << 18), [1 << 18])
+          const [copied] = yield* runOn(transport, [fixture("identity", "Identity")], [plain])
+          assert.notStrictEqual((copied as Tensor).data.buffer, plain.data.buffer)
+          const [onward] = yield* runOn(transport, [fixture("identity", "Identity")], [copied])
+          assert.strictEqual((onward as Tensor).data.buffer, (copied as Tensor).data.buffer)
+          assert.deepStrictEqual((onward as Tensor).data, plain.data)
+          return t
+        })
+      )
+      // the worker is gone and every resource removed; the views still held stay intact
+      assert.deepStrictEqual(leftovers(), [])
+      assert.deepStrictEqual(kept.data, sent)
+    }))
+
+  it.live("samples go back once neither side has a view: allocations keep going by reference, round trip after round trip", () =>
+    Effect.gen(function*() {
+      // 8 samples: at most 3 payloads pinned for views of Node.js at once, so this needs every release to work
+      yield* pooled((transport) =>
+        Effect.gen(function*() {
+          for (let i = 0; i < 12; i++) {
+            const t = IceoryxTransport.tensor(transport, "float32", [100_000])
+            t.data.fill(i)
+            const [back] = yield* runOn(transport, [fixture("identity", "Identity")], [t])
+            assert.strictEqual((back as Tensor).data.buffer, t.data.buffer, `round trip ${i}`)
+            assert.strictEqual(sum((back as Tensor).data as Float32Array), 100_000 * i)
+            yield* collect
+          }
+        }), { shm: { samples: 8 } })
+      assert.deepStrictEqual(leftovers(), [])
+    }))
+
+  it.live("a node that keeps inputs allocated in shared memory keeps intact data after Node.js dropped its views", () =>
+    Effect.gen(function*() {
+      // Node.js drops each tensor once sent; later payloads carry the release notices, and later
+      // allocations reuse released samples: none of those the node still holds.
+      const sums = yield* pooled((transport) =>
+        Effect.gen(function*() {
+          function* items() {
+            for (let i = 0; i < 9; i++) {
+              const t = IceoryxTransport.tensor(transport, "float32", [50_000])
+              t.data.fill(i + 1)
+              yield t
+              globalThis.gc!()
+            }
+            yield "check"
+          }
+          const outputs = yield* runOn(transport, [fixture("keep", "Keep")], items())
+          return outputs.at(-1)
+        }), { shm: { samples: 8 } })
+      assert.deepStrictEqual(sums, [1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => 50_000 * v))
+      assert.deepStrictEqual(leftovers(), [])
+    }))
+
+  it.effect("without a worker running, allocate gives a plain buffer (copied when sent)", () =>
+    Effect.gen(function*() {
+      const transport = yield* IceoryxTransport.make({ ...base })
+      const t = IceoryxTransport.tensor(transport, "int16", [3, 4])
+      assert.strictEqual(t.data.length, 12)
+      assert.strictEqual(IceoryxTransport.allocate(transport, 64).byteLength, 64)
     }))
 })
 

@@ -244,6 +244,18 @@ class MemoryBlobs {
   }
 }
 
+/** A channel whose own payloads (buffers it lent) go by reference: a shared reference names the buffer and an offset. */
+class SharingBlobs extends MemoryBlobs {
+  readonly own: Array<ArrayBuffer> = []
+  share(raw: Uint8Array): number | undefined {
+    const seq = this.own.indexOf(raw.buffer as ArrayBuffer)
+    return seq < 0 ? undefined : seq
+  }
+  takeShared(seq: number, offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.own[seq]!, offset, length)
+  }
+}
+
 const framed = (parts: ReadonlyArray<Uint8Array>): Uint8Array => Buffer.concat(parts).subarray(4)
 
 describe("Codec with a payload channel (blob references)", () => {
@@ -276,5 +288,28 @@ describe("Codec with a payload channel (blob references)", () => {
     assert.strictEqual(full.sent.length, 1)
     const decoded = decodeBody(new Codec(full), framed(partsFull)) as { items: Array<Tensor> }
     assert.deepStrictEqual(decoded.items.map((t) => t.data[BLOB_THRESHOLD - 1]), [0, 1, 2, 3, 4])
+  })
+
+  it("a raw part in a payload the channel shares goes as a shared reference (seq, length, offset), decoded over that memory", () => {
+    const blobs = new SharingBlobs(1024, 1)
+    const withBlobs = new Codec(blobs)
+    const memory = new ArrayBuffer(BLOB_THRESHOLD * 2)
+    blobs.own.push(new ArrayBuffer(8), memory)
+    const whole = new Tensor(new Float32Array(memory).fill(5))
+    const half = new Tensor(new Float32Array(memory, BLOB_THRESHOLD))
+    const other = new Tensor(new Uint8Array(BLOB_THRESHOLD).fill(9))
+    // more shared parts than the capacity (not counted), and the tail for what is put past it
+    const parts = new FrameEncoder(withBlobs).encode({ op: "x", items: [whole, half, other, other] })
+    assert.strictEqual(blobs.sent.length, 1)
+    const body = framed(parts)
+    const at = Buffer.from(body).indexOf(Buffer.from([0, 0, 0, 2, 0, 0, 0, 1]))
+    const view = new DataView(body.buffer, body.byteOffset + at)
+    assert.deepStrictEqual([view.getUint32(8), view.getUint32(12)], [BLOB_THRESHOLD * 2, 0])
+    const message = decodeBody(withBlobs, body) as { items: Array<Tensor> }
+    assert.strictEqual(message.items[0]!.data.buffer, memory)
+    assert.strictEqual(message.items[1]!.data.buffer, memory)
+    assert.strictEqual(message.items[1]!.data.byteOffset, BLOB_THRESHOLD)
+    assert.deepStrictEqual(message.items.slice(2).map((t) => t.data[0]), [9, 9])
+    assert.throws(() => decodeBody(new Codec(new MemoryBlobs(1024, 1)), body), /shared reference \(raw offset 2\) on a channel without them/)
   })
 })

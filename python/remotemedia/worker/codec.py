@@ -18,7 +18,11 @@ bytes from offset O``, or (only in a *split body*, ``0xC1 | u32 M | map |
 tail``) a tail reference, ``u32 0 | u32 start | u32 length | msgpack
 header``, naming raw bytes in the frame body's tail, or (only with a payload
 channel beside the frames, :class:`Blobs`) a blob reference, ``u32 1 | u32
-seq | u32 length | msgpack header``, naming the channel's payload ``seq``. Decoding, msgpack hands
+seq | u32 length | msgpack header``, naming the channel's payload ``seq``, or a shared
+reference, ``u32 2 | u32 seq | u32 length | u32 offset | msgpack header``, naming
+bytes of the parent's payload ``seq``, which both sides keep (the parent sends a payload
+it keeps a view of this way; the worker answers with an input it holds this way).
+Decoding, msgpack hands
 an inline payload to the hook as a ``bytes`` copy of its own, read in place
 with :func:`numpy.frombuffer`; a tail reference is read in place in the frame
 body, with no copy at all. Either way arrays are read-only views. numpy is
@@ -91,6 +95,8 @@ _TAIL_REF = struct.Struct(
     ">III"
 )  # a tail reference's 0, start and length (a blob's 1, seq, length)
 _BLOB_REF: Final = 1
+_SHARED_REF: Final = 2
+_SHARED = struct.Struct(">IIII")  # a shared reference's 2, seq, length and offset
 _LITTLE = sys.byteorder == "little"
 _TOKEN: Final = b"\xc1RMBLOB" + os.urandom(9)  # 16 bytes no encoding produces by chance
 
@@ -122,6 +128,17 @@ class Blobs(Protocol):
 
     def take(self, seq: int, length: int) -> memoryview:
         """The payload ``seq`` (``length`` bytes); raises :class:`MalformedFrame` when missing."""
+        ...
+
+    def take_shared(self, seq: int, offset: int, length: int) -> memoryview:
+        """Bytes ``offset .. offset + length`` of the parent's payload ``seq``, which it keeps
+        a view of (a shared reference); raises :class:`MalformedFrame` when missing."""
+        ...
+
+    def share(self, raw: Any) -> tuple[int, int] | None:
+        """When ``raw`` lies in a payload received and still held, that payload's sequence
+        number and where ``raw`` starts in it (the payload is then kept for the other side);
+        else None."""
         ...
 
 
@@ -164,6 +181,14 @@ def _split_media(data: bytes, tail: _Tail | None) -> _Raw:
         _, seq, length = _TAIL_REF.unpack_from(data)
         header = _read_header(data, 12, len(data))
         return header, tail.blobs.take(seq, length), 0, length
+    if offset == _SHARED_REF:
+        if tail is None or tail.blobs is None:
+            raise CodecError("a shared reference (raw offset 2) without a payload channel")
+        if len(data) < 17:
+            raise CodecError(f"shared reference of {len(data)} bytes is shorter than its header")
+        _, seq, length, start = _SHARED.unpack_from(data)
+        header = _read_header(data, 16, len(data))
+        return header, tail.blobs.take_shared(seq, start, length), 0, length
     if offset == 0:
         if tail is None or tail.body is None:
             raise CodecError("a tail reference (raw offset 0) outside a split body")
@@ -225,11 +250,19 @@ _Pending = list[tuple[bytes, Any]]
 
 
 def _media(code: int, header: list[Any], raw: Any, encoder: _Encoder) -> msgpack.ExtType:
-    """The extension for a media value: a blob reference when its raw part is large and the
+    """The extension for a media value: a shared reference when its raw part is large and
+    lies in a payload the channel holds, a blob reference when it is large and the
     encoder has a payload channel, else a placeholder when it is large and the encoder
     splices, else inline."""
     size = memoryview(raw).nbytes
     blobs = encoder.blobs
+    if blobs is not None and size >= blobs.threshold:
+        shared = blobs.share(raw)
+        if shared is not None:
+            seq, offset = shared
+            return msgpack.ExtType(
+                code, _SHARED.pack(_SHARED_REF, seq, size, offset) + _header(header)
+            )
     if blobs is not None and size >= blobs.threshold and encoder.blob_count < blobs.capacity:
         if size > 0xFFFF_FFFF:
             raise CodecError(

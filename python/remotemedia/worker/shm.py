@@ -16,6 +16,15 @@ sample goes back to the parent's publisher only once nothing refers to it.
 Past ``samples // 2`` samples held at once, a payload is copied out and its
 sample released at once (the parent always has samples to send into).
 
+A node's output that lies in a received payload still held (a node returned
+its input, or a slice of it) is not copied: it goes back as a *shared
+reference* to the parent's payload, which the parent reads in place. The
+worker then keeps that sample pinned, once per reference, until the parent
+says its view is gone: a *release notice*, a sample whose first word has bit
+63 set (then the count), followed by the sequence numbers released, which the
+parent sends ahead of a later payload. At most ``samples // 2 - 1`` samples are
+pinned at once (more outputs are copied).
+
 Sending, a payload is written once, into a sample loaned from this worker's
 publisher, whose segment holds ``samples`` samples (few, so released ones are
 reused with their pages already touched; it grows in powers of two for larger
@@ -39,6 +48,7 @@ __all__ = ["ShmChannel", "iceoryx2_version"]
 
 _SEQ: Final = struct.Struct("<Q")
 _SEQ_BYTES: Final = 8
+_RELEASES: Final = 1 << 63
 
 
 def iceoryx2_version() -> str:
@@ -107,6 +117,9 @@ class ShmChannel:
         self._next = 0
         self._held = 0
         self._hold_limit = samples // 2
+        # payloads held: seq -> (address, length, lease); pinned ones: seq -> (lease, pins)
+        self._leases: dict[int, tuple[int, int, weakref.ref[_Lease]]] = {}
+        self._pins: dict[int, tuple[_Lease, int]] = {}
 
     # -- sending -------------------------------------------------------------
 
@@ -147,6 +160,38 @@ class ShmChannel:
         Older samples (of messages never sent whole) are dropped; a missing
         one, or one of another length, is a :class:`MalformedFrame`.
         """
+        sample, address, total = self._receive(seq)
+        if total != length:
+            raise MalformedFrame(
+                f"payload {seq} ({length} bytes) is missing from shared memory "
+                f"(found payload {seq} of {total} bytes)"
+            )
+        if length == 0 or self._held >= self._hold_limit:
+            data = ctypes.string_at(address, length)
+            sample.delete()
+            return memoryview(data)
+        return self._view(self._lend(seq, sample, address, length), address, length, 0, length)
+
+    def take_shared(self, seq: int, offset: int, length: int) -> memoryview:
+        """Bytes ``offset .. offset + length`` of the parent's payload ``seq``, which the parent
+        keeps a view of: received now or held already, the payload is pinned once more.
+
+        A reference outside the payload is a :class:`MalformedFrame`.
+        """
+        pinned = self._pins.get(seq)
+        if pinned is None:
+            sample, address, total = self._receive(seq)
+            lease = self._lend(seq, sample, address, total)
+            self._pins[seq] = (lease, 1)
+            return self._view(lease, address, total, offset, length)
+        lease, pins = pinned
+        address, total, _ = self._leases[seq]
+        self._pins[seq] = (lease, pins + 1)
+        return self._view(lease, address, total, offset, length)
+
+    def _receive(self, seq: int) -> tuple[Any, int, int]:
+        """Sample ``seq`` (older ones are dropped, release notices applied), the address and
+        length of its payload."""
         while True:
             try:
                 sample = self._subscriber.receive()
@@ -155,31 +200,87 @@ class ShmChannel:
             if sample is None:
                 raise MalformedFrame(f"payload {seq} is missing from shared memory")
             payload = sample.payload()
-            total = payload.len()
+            total = payload.len() - _SEQ_BYTES
             address = payload.as_ptr()
             (got,) = _SEQ.unpack(ctypes.string_at(address, _SEQ_BYTES))
+            if got & _RELEASES:
+                count = got & ~_RELEASES
+                self._release(
+                    struct.unpack(f"<{count}Q", ctypes.string_at(address + _SEQ_BYTES, 8 * count))
+                )
+                sample.delete()
+                continue
             if got < seq:
                 sample.delete()
                 continue
-            if got > seq or total - _SEQ_BYTES != length:
+            if got > seq:
                 raise MalformedFrame(
-                    f"payload {seq} ({length} bytes) is missing from shared memory "
-                    f"(found payload {got} of {total - _SEQ_BYTES} bytes)"
+                    f"payload {seq} is missing from shared memory (found payload {got})"
                 )
-            break
-        if length == 0 or self._held >= self._hold_limit:
-            data = ctypes.string_at(address + _SEQ_BYTES, length)
-            sample.delete()
-            return memoryview(data)
-        view = (ctypes.c_uint8 * length).from_address(address + _SEQ_BYTES)
+            return sample, address + _SEQ_BYTES, total
+
+    def _lend(self, seq: int, sample: Any, address: int, total: int) -> _Lease:
+        """The lease of a payload received: its sample goes once no view of it is left."""
         lease = _Lease(sample)
-        view._remotemedia_lease = lease  # type: ignore[attr-defined]  # the view keeps its sample
         self._held += 1
-        weakref.finalize(lease, self._released)
+        self._leases[seq] = (address, total, weakref.ref(lease))
+        weakref.finalize(lease, self._released, seq)
+        return lease
+
+    @staticmethod
+    def _view(lease: _Lease, address: int, total: int, offset: int, length: int) -> memoryview:
+        """A read-only view of bytes ``offset .. offset + length`` of a leased payload."""
+        if offset + length > total:
+            raise MalformedFrame(
+                f"a shared reference to bytes {offset}..{offset + length} is outside its "
+                f"{total}-byte payload"
+            )
+        view = (ctypes.c_uint8 * length).from_address(address + offset)
+        view._remotemedia_lease = lease  # type: ignore[attr-defined]  # the view keeps its sample
         return memoryview(view).cast("B").toreadonly()
 
-    def _released(self) -> None:
+    def _released(self, seq: int) -> None:
         self._held -= 1
+        del self._leases[seq]
+
+    def _release(self, seqs: tuple[int, ...]) -> None:
+        """Unpin once each payload of a release notice."""
+        for seq in seqs:
+            pinned = self._pins.pop(seq, None)
+            if pinned is None:
+                raise MalformedFrame(f"release notice for payload {seq}, which is not pinned")
+            lease, pins = pinned
+            if pins > 1:
+                self._pins[seq] = (lease, pins - 1)
+            del lease
+
+    # -- sharing -------------------------------------------------------------
+
+    def share(self, raw: Any) -> tuple[int, int] | None:
+        """When ``raw`` lies in a payload held (and fewer than ``samples // 2 - 1`` are pinned),
+        that payload's sequence number and where ``raw`` starts in it: the payload is pinned
+        once more, for the parent's view."""
+        if not self._leases or not isinstance(raw, memoryview):
+            return None
+        import numpy as np
+
+        start: int = np.frombuffer(raw, np.uint8).ctypes.data
+        end = start + raw.nbytes
+        for seq, (address, length, ref) in self._leases.items():
+            lease = ref()
+            if lease is None or not address <= start <= end <= address + length:
+                continue
+            pinned = self._pins.get(seq)
+            if pinned is None and len(self._pins) >= self._hold_limit - 1:
+                return None
+            self._pins[seq] = (lease, 1 if pinned is None else pinned[1] + 1)
+            return seq, start - address
+        return None
+
+    @property
+    def pinned(self) -> int:
+        """Payloads pinned for the parent's views."""
+        return len(self._pins)
 
     @property
     def held(self) -> int:

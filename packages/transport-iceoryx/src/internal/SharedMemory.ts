@@ -120,12 +120,30 @@ export const wheelProblem = (python: string, version: string): string | undefine
 }
 
 /**
+ * A worker's payload channel, which can also lend memory to fill in place.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SharedLink extends PayloadLink {
+  /**
+   * `bytes` bytes of a sample of this channel's, to fill in place and send
+   * without a copy (to this channel's worker; to another, it is copied like
+   * any payload); undefined when no sample can be lent now.
+   */
+  allocate(bytes: number): ArrayBuffer | undefined
+}
+
+/** Past this many remembered buffers, those collected are forgotten. */
+const REMEMBERED = 256
+
+/**
  * Opens the payload channel of one worker about to start.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const openLink = (native: Native, settings: ChannelSettings): PayloadLink => {
+export const openLink = (native: Native, settings: ChannelSettings): SharedLink => {
   const version = native.iceoryx2Version()
   const id = `${process.pid}x${randomBytes(6).toString("hex")}`
   const base = baseDir()
@@ -139,6 +157,17 @@ export const openLink = (native: Native, settings: ChannelSettings): PayloadLink
   } catch (e) {
     native.removeResources(prefix, root)
     throw e
+  }
+  /** The buffer over each payload of this side's that both sides keep, by sequence number. */
+  const own = new Map<number, WeakRef<ArrayBuffer>>()
+  const remember = (seq: number, buffer: ArrayBuffer): void => {
+    if (own.size >= REMEMBERED) for (const [k, ref] of own) if (ref.deref() === undefined) own.delete(k)
+    own.set(seq, new WeakRef(buffer))
+  }
+  const limit = (bytes: number): void => {
+    if (bytes > settings.maxPayloadBytes) {
+      throw new RangeError(`a payload of ${bytes} bytes exceeds the limit of ${settings.maxPayloadBytes} bytes (maxPayloadBytes)`)
+    }
   }
   return {
     threshold: settings.threshold,
@@ -155,12 +184,18 @@ export const openLink = (native: Native, settings: ChannelSettings): PayloadLink
       })
     ],
     put: (raw) => {
-      if (raw.byteLength > settings.maxPayloadBytes) {
-        throw new RangeError(
-          `a payload of ${raw.byteLength} bytes exceeds the limit of ${settings.maxPayloadBytes} bytes (maxPayloadBytes)`
-        )
-      }
+      limit(raw.byteLength)
       return channel.publish(raw) ?? undefined
+    },
+    share: (raw) => {
+      if (!(raw.buffer instanceof ArrayBuffer)) return undefined
+      const seq = channel.share(raw.buffer) ?? undefined
+      if (seq !== undefined) remember(seq, raw.buffer)
+      return seq
+    },
+    allocate: (bytes) => {
+      limit(bytes)
+      return channel.allocate(bytes) ?? undefined
     },
     take: (seq, length) => {
       const bytes = new Uint8Array(channel.take(seq))
@@ -168,6 +203,14 @@ export const openLink = (native: Native, settings: ChannelSettings): PayloadLink
         throw new RangeError(`payload ${seq} has ${bytes.byteLength} bytes, its reference says ${length}`)
       }
       return bytes
+    },
+    takeShared: (seq, offset, length) => {
+      const known = own.get(seq)?.deref()
+      if (known !== undefined && channel.retain(known, seq)) return new Uint8Array(known, offset, length)
+      // The whole payload, or a copy of the bytes referred to (the payload has a buffer already).
+      const buffer = channel.takeShared(seq, offset, length)
+      remember(seq, buffer)
+      return buffer.byteLength === length ? new Uint8Array(buffer) : new Uint8Array(buffer, offset, length)
     },
     check: (hello: Hello) =>
       hello.iceoryx2 === version ? undefined : `the worker's iceoryx2 is ${hello.iceoryx2 ?? "not loaded"}, the addon's ${version}: ` +

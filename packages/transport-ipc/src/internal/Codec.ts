@@ -78,7 +78,20 @@ export interface TailWriter {
    * stayed in the frame); a second pass (`starts` known) replays them in
    * order rather than sending any payload twice.
    */
-  readonly blobs?: Array<number | undefined> | undefined
+  readonly blobs?: Array<BlobPlace | undefined> | undefined
+}
+
+/**
+ * Where a raw part offered to a payload channel went: payload `seq` (a blob
+ * reference), or, `shared`, bytes of this side's payload `seq` that the
+ * other side keeps (a shared reference, see {@link Blobs.share}).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BlobPlace {
+  readonly seq: number
+  readonly shared: boolean
 }
 
 /**
@@ -114,6 +127,20 @@ export interface Blobs {
   put(raw: Uint8Array): number | undefined
   /** The payload with sequence number `seq` (`length` bytes); throws when it is missing. */
   take(seq: number, length: number): Uint8Array
+  /**
+   * Bytes `offset .. offset + length` of this side's own payload `seq`, which
+   * the other side answered with (a shared reference: it still holds that
+   * payload); throws when the channel has none or it is unknown.
+   */
+  takeShared?(seq: number, offset: number, length: number): Uint8Array
+  /**
+   * Sends `raw` by reference when its `buffer` is a payload of this side's
+   * the channel can share (one filled in place, or one the other side
+   * answered with): that payload's sequence number (`raw` starts at its
+   * `byteOffset` in it); undefined otherwise (then it is `put`, or stays in
+   * the frame).
+   */
+  share?(raw: Uint8Array): number | undefined
 }
 
 // ---------------------------------------------------------------------------
@@ -122,7 +149,10 @@ export interface Blobs {
 // msgpack copies each inline payload into a 16-aligned bytes object of its own);
 // or, in a split body only, a tail reference: u32 0 | u32 start | u32 length |
 // msgpack header, the raw bytes being body[start, start + length); or, with a
-// payload channel, a blob reference: u32 1 | u32 seq | u32 length | msgpack header.
+// payload channel, a blob reference: u32 1 | u32 seq | u32 length | msgpack header,
+// or a shared reference to a payload of one side both keep (the parent's, sent
+// by reference, or answered with by the worker): u32 2 | u32 seq | u32 length |
+// u32 offset | msgpack header.
 // The headers are tiny arrays of strings and unsigned ints, written and read
 // here directly rather than through msgpackr, which is never re-entered.
 // ---------------------------------------------------------------------------
@@ -194,19 +224,26 @@ const writeUint = (n: number, out: Uint8Array, view: DataView, at: number): numb
 type Allocate = (size: number) => { target: Uint8Array; targetView: DataView; position: number }
 
 /**
- * Offers a raw part to the payload channel (unless the message already sent
- * `capacity` parts there): its sequence number, or undefined when it stays
- * in the frame. A second pass of the same message replays the first's.
+ * Offers a raw part to the payload channel: shared when it can be, else put
+ * (unless the message already put `capacity` parts there); where it went, or
+ * undefined when it stays in the frame. A second pass of the same message
+ * replays the first's.
  */
-const toBlob = (blobs: Blobs, raw: Uint8Array, tail: TailWriter | undefined): number | undefined => {
+const toBlob = (blobs: Blobs, raw: Uint8Array, tail: TailWriter | undefined): BlobPlace | undefined => {
   const record = tail?.blobs
   if (tail?.starts !== undefined && record !== undefined) return record.shift()
   if (raw.byteLength > 0xffffffff) throw new CodecError(`a payload of ${raw.byteLength} bytes exceeds the 4 GiB limit of a blob reference`)
-  let sent = 0
-  for (const s of record ?? []) if (s !== undefined) sent++
-  const seq = sent < blobs.capacity ? blobs.put(raw) : undefined
-  record?.push(seq)
-  return seq
+  const shared = blobs.share?.(raw)
+  let place: BlobPlace | undefined
+  if (shared !== undefined) place = { seq: shared, shared: true }
+  else {
+    let sent = 0
+    for (const s of record ?? []) if (s !== undefined && !s.shared) sent++
+    const seq = sent < blobs.capacity ? blobs.put(raw) : undefined
+    place = seq === undefined ? undefined : { seq, shared: false }
+  }
+  record?.push(place)
+  return place
 }
 
 /** A packer that carries the tail writer of the pack it is running and its codec's payload channel (the pack hooks read them as `this`). */
@@ -229,9 +266,9 @@ const writeMedia = (
   blobs: Blobs | undefined
 ): void => {
   const hlen = headerSize(header)
-  const seq = blobs !== undefined && raw.byteLength >= blobs.threshold ? toBlob(blobs, raw, tail) : undefined
-  if (seq !== undefined) {
-    const length = 12 + hlen
+  const place = blobs !== undefined && raw.byteLength >= blobs.threshold ? toBlob(blobs, raw, tail) : undefined
+  if (place !== undefined) {
+    const length = (place.shared ? 16 : 12) + hlen
     const { target, targetView, position } = allocate((length < 0x100 ? 3 : 4) + length)
     let at = position
     if (length < 0x100) {
@@ -243,10 +280,11 @@ const writeMedia = (
       at += 2
     }
     target[at++] = type
-    targetView.setUint32(at, BLOB_REF)
-    targetView.setUint32(at + 4, seq)
+    targetView.setUint32(at, place.shared ? SHARED_REF : BLOB_REF)
+    targetView.setUint32(at + 4, place.seq)
     targetView.setUint32(at + 8, raw.byteLength)
-    writeHeader(header, target, targetView, at + 12)
+    if (place.shared) targetView.setUint32(at + 12, raw.byteOffset)
+    writeHeader(header, target, targetView, at + (place.shared ? 16 : 12))
     return
   }
   const toTail = tail !== undefined && raw.byteLength >= tail.threshold ? tail : undefined
@@ -339,6 +377,9 @@ const readHeader = (payload: Uint8Array, from: number, to: number): Array<unknow
 /** The raw offset that marks a blob reference. */
 const BLOB_REF = 1
 
+/** The raw offset that marks a shared reference (to a payload the decoding side sent). */
+const SHARED_REF = 2
+
 /**
  * A tail reference as msgpackr decodes it: resolved into its value by
  * {@link Codec.unpack} once the whole message is read (`at`, the payload's
@@ -352,7 +393,9 @@ class TailRef {
     readonly length: number,
     readonly at: number,
     /** A blob reference (`start` is the blob's sequence number) rather than one into the tail. */
-    readonly blob: boolean
+    readonly blob: boolean,
+    /** For a shared reference (a blob one too): where its bytes start in the payload. */
+    readonly shared?: number | undefined
   ) {}
 }
 
@@ -368,6 +411,11 @@ const readMedia = (type: number, payload: Uint8Array): { header: Array<unknown>;
   if (offset === BLOB_REF) {
     if (payload.byteLength < 13) throw new CodecError(`blob reference of ${payload.byteLength} bytes is shorter than its header`)
     return new TailRef(type, readHeader(payload, 12, payload.byteLength), view.getUint32(4), view.getUint32(8), payload.byteOffset, true)
+  }
+  if (offset === SHARED_REF) {
+    if (payload.byteLength < 17) throw new CodecError(`shared reference of ${payload.byteLength} bytes is shorter than its header`)
+    const header = readHeader(payload, 16, payload.byteLength)
+    return new TailRef(type, header, view.getUint32(4), view.getUint32(8), payload.byteOffset, true, view.getUint32(12))
   }
   if (offset < 5 || offset > payload.byteLength) {
     throw new CodecError(`extension raw offset ${offset} is outside its ${payload.byteLength}-byte payload`)
@@ -497,7 +545,11 @@ const settle = (value: unknown, tail: TailSource | undefined, blobs: Blobs | und
   for (const { holder, key, ref } of found) {
     if (!ref.blob) continue
     if (blobs === undefined) throw new CodecError("a blob reference (raw offset 1) without a payload channel")
-    ;(holder as Record<string, unknown>)[key] = mediaValue(ref.type, ref.header, blobs.take(ref.start, ref.length))
+    let raw: Uint8Array
+    if (ref.shared === undefined) raw = blobs.take(ref.start, ref.length)
+    else if (blobs.takeShared === undefined) throw new CodecError("a shared reference (raw offset 2) on a channel without them")
+    else raw = blobs.takeShared(ref.start, ref.shared, ref.length)
+    ;(holder as Record<string, unknown>)[key] = mediaValue(ref.type, ref.header, raw)
   }
   if (inTail.length === 0) return box[0]
   if (tail === undefined) throw new CodecError("a tail reference (raw offset 0) outside a split body")

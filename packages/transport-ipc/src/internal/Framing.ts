@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { BLOB_THRESHOLD, type Codec, CodecError } from "./Codec.js"
+import { BLOB_THRESHOLD, type BlobPlace, type Codec, CodecError } from "./Codec.js"
 
 /**
  * The largest body a 4-byte length can announce.
@@ -216,7 +216,7 @@ export class FrameEncoder {
    */
   encode(message: unknown): Array<Uint8Array> {
     const threshold = this.threshold
-    const first = { threshold, parts: [] as Array<Uint8Array>, blobs: [] as Array<number | undefined> }
+    const first = { threshold, parts: [] as Array<Uint8Array>, blobs: [] as Array<BlobPlace | undefined> }
     const plain = this.codec.pack(message, 4, first)
     const mapLength = plain.byteLength - 4
     if (first.parts.length === 0) {
