@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from ..ray.driver import RaySettings
     from ..runtime_host import RuntimeHost
     from .server import LiveNodes
     from .shm import ShmChannel
@@ -132,6 +133,14 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         '{"prefix", "root", "name", "threshold", "samples", "initial_slice_len"}',
     )
     parser.add_argument(
+        "--ray",
+        type=_ray_settings,
+        default=None,
+        metavar="JSON",
+        help="serve the nodes as Ray actors on a cluster (remotemedia.ray.driver): "
+        '{"address", "namespace", "actor_restarts", "placement_timeout_s", "local"}',
+    )
+    parser.add_argument(
         "--log-level",
         default=os.environ.get("REMOTEMEDIA_WORKER_LOG", "INFO"),
         help="DEBUG, INFO, WARNING, ... (default: $REMOTEMEDIA_WORKER_LOG or INFO)",
@@ -169,6 +178,39 @@ def _shm_settings(text: str) -> dict[str, Any]:
     if not isinstance(value, dict) or sorted(value) != sorted(_SHM_KEYS):
         raise argparse.ArgumentTypeError(f"expected an object with keys {', '.join(_SHM_KEYS)}")
     return value
+
+
+_RAY_KEYS: Final = ("address", "namespace", "actor_restarts", "placement_timeout_s", "local")
+
+
+def _ray_settings(text: str) -> dict[str, Any]:
+    """argparse type of --ray: a JSON object with keys among :data:`_RAY_KEYS`."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not JSON: {text!r}") from None
+    if not isinstance(value, dict) or not set(value) <= set(_RAY_KEYS):
+        raise argparse.ArgumentTypeError(
+            f"expected an object with keys among {', '.join(_RAY_KEYS)}"
+        )
+    return value
+
+
+def _connect_ray(settings: RaySettings) -> dict[str, Any]:
+    """Join the cluster --ray names; exits (status 1) naming the problem when it cannot."""
+    try:
+        from ..ray.driver import connect
+    except ImportError as exc:
+        log.error(
+            "the ray transport needs Ray in this interpreter (%s): pip install 'remotemedia[ray]'",
+            exc,
+        )
+        sys.exit(1)
+    try:
+        return connect(settings)
+    except ConnectionError as exc:
+        log.error("%s", exc)
+        sys.exit(1)
 
 
 def _open_shm(settings: dict[str, Any]) -> ShmChannel:
@@ -210,8 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         importlib.import_module(module)
     cap = DEFAULT_MAX_FRAME if args.max_frame_bytes is None else args.max_frame_bytes
     shm = None if args.shm is None else _open_shm(args.shm)
+    ray = None
+    if args.ray is not None:
+        ray = (args.ray, _connect_ray(args.ray), args.imports, args.allowed)
     try:
-        return serve(args.in_fd, args.out_fd, max_frame=cap, shm=shm)
+        return serve(args.in_fd, args.out_fd, max_frame=cap, shm=shm, ray=ray)
     finally:
         if shm is not None:
             shm.close()
@@ -225,12 +270,15 @@ def serve(
     host: RuntimeHost | None = None,
     live: LiveNodes | None = None,
     shm: ShmChannel | None = None,
+    ray: tuple[RaySettings, dict[str, Any], Sequence[str], Sequence[str]] | None = None,
 ) -> int:
     """Say ``hello`` on ``out_fd``, then answer requests from ``in_fd`` until ``shutdown`` or
     EOF (returns 0) or a protocol error (2). Touches nothing else of the process: a standalone
     caller runs it on a thread of its own, with its own ``host`` (event loop) and ``live``
     objects; neither fd is closed. With ``shm``, large raw parts travel through that
-    shared-memory payload channel, and ``hello`` names its iceoryx2 version."""
+    shared-memory payload channel, and ``hello`` names its iceoryx2 version. With ``ray``
+    (the --ray settings, the hello fields of the cluster joined, the --import and
+    --allow-module modules), the nodes run as Ray actors (:mod:`remotemedia.ray.driver`)."""
     from .framing import DEFAULT_MAX_FRAME, FrameReader, FrameWriter
     from .server import Worker, hello_message
 
@@ -238,8 +286,16 @@ def serve(
     writer = FrameWriter(out_fd, max_frame=cap)
     # Unbuffered: the reader keeps its own read-ahead window, so it knows what is waiting.
     reader = FrameReader(os.fdopen(in_fd, "rb", buffering=0, closefd=False), max_frame=cap)
-    worker = Worker(reader, writer, host, live, shm)
+    worker: Worker
     hello = hello_message()
+    if ray is None:
+        worker = Worker(reader, writer, host, live, shm)
+    else:
+        from ..ray.driver import RayDriver
+
+        settings, joined, imports, allowed = ray
+        worker = RayDriver(reader, writer, settings, imports, allowed, shm)
+        hello.update(joined)
     if shm is not None:
         from .shm import iceoryx2_version
 
