@@ -51,7 +51,8 @@ if (systemVersion !== undefined && fits(systemVersion)) {
 }
 
 // 2. The Python venv (python/.venv) with the remotemedia package, its dev tools, the media extra (onnxruntime, PyAV)
-// and the iceoryx extra (the iceoryx2 wheel transport-iceoryx's workers use),
+// the iceoryx extra (the iceoryx2 wheel transport-iceoryx's workers use) and the ray extra (Ray, which
+// transport-ray's driver and actors run on),
 // plus the Silero VAD model wheel. That wheel declares torch as its dependency, which its ONNX model does not need:
 // it is installed with --no-deps. Reinstalls when pyproject.toml or the model pin changes.
 const pyDir = join(root, "python")
@@ -65,7 +66,7 @@ if (!existsSync(venvPython) || !stampOk(pyStamp, pyHash)) {
   log(`creating Python venv at python/.venv with ${base}`)
   if (!existsSync(venvPython)) run(base, ["-m", "venv", venv])
   const pip = [venvPython, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-  run(pip[0], [...pip.slice(1), "-e", `${pyDir}[dev,media,iceoryx]`])
+  run(pip[0], [...pip.slice(1), "-e", `${pyDir}[dev,media,iceoryx,ray]`])
   run(pip[0], [...pip.slice(1), "--no-deps", sileroVad])
   writeFileSync(pyStamp, pyHash)
 }

@@ -44,7 +44,7 @@ Targets:
                   naming a remotemedia.Pipeline, a Node, or a list of nodes (e.g. my_nodes:pipeline)
 
 Options:
-  --transport <name>    inproc | ipc | iceoryx (default: env REMOTEMEDIA_TRANSPORT, then the
+  --transport <name>    inproc | ipc | iceoryx | ray (default: env REMOTEMEDIA_TRANSPORT, then the
                         config file's "transport", then inproc)
   --input <json>        one input item, a JSON value (repeat for several items, in order;
                         a value starting with "-" goes as --input=-4)

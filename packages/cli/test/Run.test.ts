@@ -112,7 +112,7 @@ describe("remotemedia run <manifest.json>", () => {
     const r = await cli(["run", "pipeline.json", "--transport", "carrier-pigeon", "--input", "1"], { cwd: withManifest(chain) })
     assert.strictEqual(r.code, 2)
     assert.strictEqual(r.stdout, "")
-    assert.match(r.stderr, /unknown transport name 'carrier-pigeon'.*known: inproc, ipc, iceoryx/)
+    assert.match(r.stderr, /unknown transport name 'carrier-pigeon'.*known: inproc, ipc, iceoryx, ray/)
   })
 })
 

@@ -21,7 +21,8 @@ import { Transport } from "./Transport.js"
 export const KnownTransports = {
   inproc: "@remotemedia/transport-inproc",
   ipc: "@remotemedia/transport-ipc",
-  iceoryx: "@remotemedia/transport-iceoryx"
+  iceoryx: "@remotemedia/transport-iceoryx",
+  ray: "@remotemedia/transport-ray"
 } as const
 
 /**
@@ -39,7 +40,7 @@ export type SelectionSource = "option" | "env" | "config" | "default"
  * @since 0.1.0
  */
 export interface TransportSelection {
-  /** A known name (`inproc`, `ipc`, `iceoryx`) or a package specifier. */
+  /** A known name (`inproc`, `ipc`, `iceoryx`, `ray`) or a package specifier. */
   readonly name: string
   /** The package that provides it. */
   readonly packageName: string

@@ -183,7 +183,7 @@ describe("TransportSelection.select errors", () => {
       assert.strictEqual(err._tag, "TransportUnavailable")
       assert.strictEqual(err.transport, "carrier-pigeon")
       assert.include(err.message, "'carrier-pigeon'")
-      for (const known of ["inproc", "ipc", "iceoryx"]) assert.include(err.message, known)
+      for (const known of ["inproc", "ipc", "iceoryx", "ray"]) assert.include(err.message, known)
     }))
 
   it.effect("an unknown name from the config file fails too", () =>

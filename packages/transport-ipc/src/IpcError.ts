@@ -13,7 +13,8 @@ import { Schema } from "effect"
 /**
  * The worker process ended while it still had work: killed by a signal, or
  * exited. Carries the exit code or signal and the last lines it wrote to
- * stderr.
+ * stderr. On transport-ray, also a Ray actor that died (`actor`, `host`
+ * set; `stderrTail` is then Ray's account of the death).
  *
  * @category errors
  * @since 0.1.0
@@ -28,9 +29,17 @@ export class WorkerCrashed extends Schema.TaggedError<WorkerCrashed>()("WorkerCr
   /** The last lines of the worker's stderr, oldest first. */
   stderrTail: Schema.Array(Schema.String),
   /** What the parent was waiting for. */
-  during: Schema.String
+  during: Schema.String,
+  /** A Ray actor that died (transport-ray): its id (hex). The nodes are those it ran, the pid its process's (0 if unknown). */
+  actor: Schema.optional(Schema.String),
+  /** The IP of the host a dead Ray actor ran on. */
+  host: Schema.optional(Schema.String)
 }) {
   override get message(): string {
+    if (this.actor !== undefined) {
+      return `Ray actor ${this.actor} on host ${this.host ?? "(unknown)"} (nodes ${this.nodeIds.join(", ")}, pid ${this.pid}) ` +
+        `died during ${this.during}: ${this.stderrTail.join("\n")}`
+    }
     const how = this.signal !== null ? `was killed by ${this.signal}` : `exited with code ${this.exitCode}`
     const tail = this.stderrTail.length > 0 ? `; last stderr lines:\n  ${this.stderrTail.join("\n  ")}` : "; stderr was empty"
     return `Python worker ${this.pid} (nodes ${this.nodeIds.join(", ")}) ${how} during ${this.during}${tail}`

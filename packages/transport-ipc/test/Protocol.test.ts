@@ -6,7 +6,9 @@ import { Audio, Tensor, VideoFrame } from "@remotemedia/core"
 import { BLOB_THRESHOLD, Codec } from "../src/internal/Codec.js"
 import { decodeBody, FrameDecoder, FrameEncoder } from "../src/internal/Framing.js"
 import { invalidRequest } from "../src/internal/Control.js"
-import { invalidReason } from "../src/internal/Protocol.js"
+import { type ErrorReply, invalidReason } from "../src/internal/Protocol.js"
+import { causeOf } from "../src/internal/Stages.js"
+import { WorkerCrashed } from "../src/IpcError.js"
 import { PickledObject } from "../src/PickledObject.js"
 import { hex, loadVectors, tag, unhex, untag, vectorsDir } from "./vectors.js"
 
@@ -188,6 +190,49 @@ describe("Protocol.invalidReason", () => {
     assert.match(invalidReason({ op: "result", seq: 1 })!, /'outputs'/)
     assert.match(invalidReason({ op: "ok" })!, /'seq'/)
     assert.match(invalidReason({ op: "error", seq: 1, phase: "nap", type: "", message: "", traceback: "" })!, /'phase'/)
+  })
+
+  it("accepts a Ray driver's 'crashed' error reply and checks its extra fields", () => {
+    assert.strictEqual(invalidReason(crashed), undefined)
+    assert.strictEqual(invalidReason({ ...crashed, pid: null }), undefined)
+    assert.match(invalidReason({ ...crashed, actor: 7 })!, /'actor'/)
+    assert.match(invalidReason({ ...crashed, pid: "12" })!, /'pid'/)
+  })
+})
+
+const crashed: ErrorReply = {
+  op: "error",
+  seq: 3,
+  phase: "crashed",
+  node_id: "scale",
+  type: "ActorDiedError",
+  message: "The actor died unexpectedly\nworker exit type: SYSTEM_ERROR",
+  traceback: "",
+  index: 4,
+  actor: "a1b2c3",
+  host: "10.0.0.7",
+  ray_node: "feed",
+  pid: 4242
+}
+
+describe("Stages.causeOf", () => {
+  it("a 'crashed' reply becomes a WorkerCrashed naming the actor, its host and pid", () => {
+    const crash = causeOf(crashed, "scale", "a batch of 2 item(s)")
+    assert.instanceOf(crash, WorkerCrashed)
+    assert.deepStrictEqual(crash.nodeIds, ["scale"])
+    assert.deepStrictEqual(crash.stderrTail, ["The actor died unexpectedly", "worker exit type: SYSTEM_ERROR"])
+    assert.strictEqual(
+      crash.message,
+      "Ray actor a1b2c3 on host 10.0.0.7 (nodes scale, pid 4242) died during a batch of 2 item(s): " +
+        "The actor died unexpectedly\nworker exit type: SYSTEM_ERROR"
+    )
+    assert.strictEqual((causeOf({ ...crashed, pid: null }, "scale", "x") as WorkerCrashed).pid, 0)
+  })
+
+  it("other error replies stay the node's PythonError; a worker crash's message is unchanged", () => {
+    assert.strictEqual(causeOf({ ...crashed, phase: "process", type: "ValueError" }, "scale", "x")._tag, "PythonError")
+    const crash = new WorkerCrashed({ pid: 9, nodeIds: ["a"], exitCode: 1, signal: null, stderrTail: [], during: "x" })
+    assert.strictEqual(crash.message, "Python worker 9 (nodes a) exited with code 1 during x; stderr was empty")
   })
 })
 

@@ -33,6 +33,12 @@ export interface Hello {
   readonly remotemedia: string
   /** The worker's iceoryx2 version, when it opened a shared-memory payload channel (`--shm`). */
   readonly iceoryx2?: string | undefined
+  /** Ray's version, when the worker is a Ray driver (`--ray`). */
+  readonly ray?: string | undefined
+  /** The address of the Ray cluster the driver connected to. */
+  readonly ray_address?: string | undefined
+  /** How many nodes of that cluster were alive when it connected. */
+  readonly ray_nodes?: number | undefined
 }
 
 /**
@@ -74,12 +80,13 @@ export type Request =
   | { readonly op: "shutdown" }
 
 /**
- * The phases an `error` reply names.
+ * The phases an `error` reply names. `crashed`: a Ray driver's actor (the
+ * process running the node, on some cluster node) died.
  *
  * @category models
  * @since 0.1.0
  */
-export type Phase = "load" | "initialize" | "process" | "cleanup" | "timeout" | "cancelled" | "protocol"
+export type Phase = "load" | "initialize" | "process" | "cleanup" | "timeout" | "cancelled" | "protocol" | "crashed"
 
 /**
  * An `error` reply.
@@ -101,6 +108,14 @@ export interface ErrorReply {
   readonly done?: boolean | undefined
   /** A standalone caller's id of the exception a live object raised (kept by the caller). */
   readonly exception?: number | null | undefined
+  /** `crashed`: the id of the Ray actor that died (hex). */
+  readonly actor?: string | undefined
+  /** `crashed`: the IP of the host it ran on. */
+  readonly host?: string | undefined
+  /** `crashed`: the id of the Ray node it ran on (hex). */
+  readonly ray_node?: string | undefined
+  /** `crashed`: the actor's process id, when known. */
+  readonly pid?: number | null | undefined
 }
 
 /**
@@ -129,7 +144,7 @@ export type Reply =
   | { readonly op: "ok"; readonly seq: number; readonly state?: Uint8Array | undefined }
   | ErrorReply
 
-const phases: ReadonlySet<string> = new Set(["load", "initialize", "process", "cleanup", "timeout", "cancelled", "protocol"])
+const phases: ReadonlySet<string> = new Set(["load", "initialize", "process", "cleanup", "timeout", "cancelled", "protocol", "crashed"])
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const isInt = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u)
@@ -158,7 +173,11 @@ export const invalidReason = (u: unknown): string | undefined => {
       need("index", (v) => isOptional(v, isInt), "an integer or nil") ??
       need("node_id", (v) => isOptional(v, (x) => typeof x === "string"), "a string or nil") ??
       need("outputs", (v) => isOptional(v, Array.isArray), "an array") ??
-      need("exception", (v) => isOptional(v, isInt), "an integer or nil")
+      need("exception", (v) => isOptional(v, isInt), "an integer or nil") ??
+      need("actor", (v) => isOptional(v, (x) => typeof x === "string"), "a string") ??
+      need("host", (v) => isOptional(v, (x) => typeof x === "string"), "a string") ??
+      need("ray_node", (v) => isOptional(v, (x) => typeof x === "string"), "a string") ??
+      need("pid", (v) => isOptional(v, isInt), "an integer or nil")
   }
   const seq = need("seq", isInt, "an integer")
   if (seq !== undefined) return seq

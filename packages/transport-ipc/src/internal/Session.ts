@@ -14,6 +14,7 @@ import { Effect } from "effect"
 import type { CodecError } from "./Codec.js"
 import { CleanupTimeout, ProtocolError, type WorkerCrashed, type WorkerStartError } from "../IpcError.js"
 import type { Reply, Request } from "./Protocol.js"
+import { causeOf } from "./Stages.js"
 import type { Lease, WorkerPool } from "./WorkerPool.js"
 import { type SpawnOptions, Worker } from "./WorkerProcess.js"
 
@@ -98,11 +99,13 @@ export class Session {
 
   /**
    * Loads and initializes a node; a Python failure comes back as the
-   * `error` reply's exception.
+   * `error` reply's exception, a Ray actor that died (`crashed`) as a
+   * `WorkerCrashed`.
    */
   load(request: LoadRequest): Effect.Effect<LoadedNode, PythonError | WorkerCrashed | ProtocolError | CodecError> {
-    return Effect.flatMap(this.worker.request(request, `loading node '${request.node_id}'`), (reply): Effect.Effect<LoadedNode, PythonError | ProtocolError> => {
-      if (reply.op === "error") return Effect.fail(PythonError.fromRecord(reply))
+    const during = `loading node '${request.node_id}'`
+    return Effect.flatMap(this.worker.request(request, during), (reply): Effect.Effect<LoadedNode, PythonError | WorkerCrashed | ProtocolError> => {
+      if (reply.op === "error") return Effect.fail(causeOf(reply, reply.node_id ?? request.node_id, during))
       if (reply.op !== "loaded") return Effect.fail(this.unexpected(reply, "loaded"))
       const node: LoadedNode = { slot: request.slot, nodeId: request.node_id, isSource: reply.is_source, request }
       this.nodes.push(node)

@@ -10,10 +10,10 @@
  */
 import { NodeProcessError, PythonError, RuntimeData as RD, Transport } from "@remotemedia/core"
 import { Effect, Stream } from "effect"
-import { ItemTimeout } from "../IpcError.js"
+import { ItemTimeout, WorkerCrashed } from "../IpcError.js"
 import { CodecError } from "./Codec.js"
-import type { ProtocolError, WorkerCrashed } from "../IpcError.js"
-import type { Reply, Request } from "./Protocol.js"
+import type { ProtocolError } from "../IpcError.js"
+import type { ErrorReply, Reply, Request } from "./Protocol.js"
 
 type RuntimeData = RD.RuntimeData
 
@@ -55,12 +55,35 @@ export interface StageSettings {
   readonly sourceMaxWaitMs?: number | undefined
 }
 
+/**
+ * The cause an `error` reply names: a {@link WorkerCrashed} for a `crashed`
+ * one (a Ray driver's actor died; `during`: what was asked of it), else the
+ * node's Python exception.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const causeOf = (reply: ErrorReply, nodeId: string, during: string): WorkerCrashed | PythonError =>
+  reply.phase === "crashed"
+    ? new WorkerCrashed({
+      pid: reply.pid ?? 0,
+      nodeIds: [nodeId],
+      exitCode: null,
+      signal: null,
+      stderrTail: reply.message.split("\n"),
+      during,
+      actor: reply.actor,
+      host: reply.host
+    })
+    : PythonError.fromRecord(reply)
+
 /** A reply's outputs, and the failure that ended the request after them (none for a `result`). */
 const outcomeOf = (
   reply: Reply,
   chain: ReadonlyArray<StageNode>,
   firstIndex: number,
-  settings: StageSettings
+  settings: StageSettings,
+  during: string
 ): { readonly outputs: ReadonlyArray<RuntimeData>; readonly error: NodeProcessError | undefined } => {
   if (reply.op === "result") return { outputs: reply.outputs, error: undefined }
   const last = chain[chain.length - 1]!.nodeId
@@ -71,7 +94,7 @@ const outcomeOf = (
   const nodeId = reply.node_id ?? last
   const cause = reply.phase === "timeout"
     ? new ItemTimeout({ nodeId, itemIndex: reply.index, timeoutMs: settings.itemTimeoutMs ?? 0 })
-    : PythonError.fromRecord(reply)
+    : causeOf(reply, nodeId, during)
   return { outputs: reply.outputs ?? [], error: new NodeProcessError({ nodeId, itemIndex: reply.index ?? firstIndex, cause }) }
 }
 
@@ -130,7 +153,8 @@ export const transformStage = (session: StageSession, chain: ReadonlyArray<Stage
         item_timeout_ms: limit
       } as const
       const budget = limit === undefined ? undefined : limit * items.length * chain.length + Math.max(1_000, limit)
-      return backstop(session.run(request, `a batch of ${items.length} item(s)`, true), session, first, budget).pipe(
+      const during = `a batch of ${items.length} item(s)`
+      return backstop(session.run(request, during, true), session, first, budget).pipe(
         Effect.mapError((cause) =>
           unencodable(cause, items, ctx.firstIndex, first) ?? new NodeProcessError({ nodeId: first, itemIndex: ctx.firstIndex, cause })
         ),
@@ -142,7 +166,7 @@ export const transformStage = (session: StageSession, chain: ReadonlyArray<Stage
           })
         ),
         Effect.flatMap((reply) => {
-          const { outputs, error } = outcomeOf(reply, chain, ctx.firstIndex, settings)
+          const { outputs, error } = outcomeOf(reply, chain, ctx.firstIndex, settings, during)
           return Transport.batchResult(outputs, error)
         })
       )
@@ -171,7 +195,7 @@ export const sourceStage = (session: StageSession, chain: ReadonlyArray<StageNod
     }, "pulling from a source", false).pipe(
       Effect.mapError((cause) => new NodeProcessError({ nodeId: source, itemIndex: produced, cause })),
       Effect.map((reply) => {
-        const { outputs, error } = outcomeOf(reply, chain, produced, settings)
+        const { outputs, error } = outcomeOf(reply, chain, produced, settings, "pulling from a source")
         const done = reply.op === "result" && reply.done === true
         if (done) finished = true // else the source is closed with `end` when the stream stops
         return { items: outputs, done, error }

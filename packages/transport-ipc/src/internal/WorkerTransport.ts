@@ -1,9 +1,10 @@
 /**
  * WorkerTransport: core's `Transport` over `python -m remotemedia.worker`
  * subprocesses, as {@link IpcTransport} documents it — shared by every
- * transport that runs Python nodes in such workers (`ipc`, and `iceoryx`,
+ * transport that runs Python nodes in such workers (`ipc`; `iceoryx`,
  * which adds a shared-memory payload channel per worker through
- * {@link Extension}). Options, loading, cleanup and the pool live here once.
+ * {@link Extension}; `ray`, whose worker, started with extra arguments, is
+ * a Ray driver). Options, loading, cleanup and the pool live here once.
  *
  * @since 0.1.0
  */
@@ -35,6 +36,10 @@ export interface Extension {
   readonly prepare?: ((interpreter: string) => string | undefined) | undefined
   /** Opens the payload channel of each worker started (it throws when it cannot). */
   readonly payloads?: (() => PayloadLink) | undefined
+  /** Extra arguments of the worker command, after the `--import` / `--allow-module` ones. */
+  readonly workerArgs?: ReadonlyArray<string> | undefined
+  /** The worker start time limit when the `startTimeoutMs` option is unset (ipc: 30 000 ms). */
+  readonly defaultStartTimeoutMs?: number | undefined
 }
 
 const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
@@ -67,6 +72,10 @@ const OptionsSchema = Schema.Struct({
 interface Settings extends IpcOptions {
   /** Opens a worker's payload channel, if the transport has one. */
   readonly payloads: (() => PayloadLink) | undefined
+  /** Extra worker arguments of the transport (its {@link Extension}). */
+  readonly extraWorkerArgs: ReadonlyArray<string>
+  /** The start time limit when the `startTimeoutMs` option is unset. */
+  readonly defaultStartTimeoutMs: number
   /** The interpreter workers run, as core's `PythonEnvironment` found it. */
   readonly interpreter: string
   /** Where sessions get workers (size 0 without the `pool` option: a fresh worker per run). */
@@ -140,13 +149,14 @@ const loadGroup = (
         command: settings.workerCommand,
         workerArgs: [
           ...(settings.imports ?? []).flatMap((m) => ["--import", m]),
-          ...(settings.allowedModules ?? []).flatMap((m) => ["--allow-module", m])
+          ...(settings.allowedModules ?? []).flatMap((m) => ["--allow-module", m]),
+          ...settings.extraWorkerArgs
         ],
         env: settings.env,
         cwd: settings.cwd,
         nodeIds,
         stderrTailLines: settings.stderrTailLines ?? 50,
-        startTimeoutMs: settings.startTimeoutMs ?? 30_000,
+        startTimeoutMs: settings.startTimeoutMs ?? settings.defaultStartTimeoutMs,
         maxFrameBytes: settings.maxFrameBytes,
         payloads: settings.payloads,
         onStderrLine: stderrLogger(context, settings, nodeIds)
@@ -230,7 +240,14 @@ export const makeWorkerTransport = (
     )
     const scope = yield* Effect.serviceOption(Scope.Scope)
     if (Option.isSome(scope)) yield* Scope.addFinalizer(scope.value, workers.close())
-    const settings: Settings = { ...options, interpreter: found.python, workers, payloads: extension.payloads }
+    const settings: Settings = {
+      ...options,
+      interpreter: found.python,
+      workers,
+      payloads: extension.payloads,
+      extraWorkerArgs: extension.workerArgs ?? [],
+      defaultStartTimeoutMs: extension.defaultStartTimeoutMs ?? 30_000
+    }
     return Transport.Transport.of({
       name,
       load: (nodes, report) =>
