@@ -6,7 +6,7 @@ import math
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from remotemedia import Node
@@ -172,8 +172,38 @@ class BatchStats(Node):
         }
 
 
-def chosen_transport() -> str:
-    """The transport an example runs on: its first argument, else $REMOTEMEDIA_TRANSPORT, else inproc.
+class SpectrumPeak(Node):
+    """CPU-heavy and stateless: the strongest frequency of a seeded noise signal (a 2**20-point FFT).
+
+    Any copy gives the same answer for the same seed, so on the ray transport it may run as
+    several actors (``replicas``), each reserving one CPU; other transports ignore ``ray_options``.
+    """
+
+    stateless = True
+    ray_options: ClassVar[dict[str, Any]] = {"replicas": 2, "num_cpus": 1}
+
+    def process(self, seed: int) -> dict[str, Any]:
+        signal = np.random.default_rng(seed).standard_normal(1 << 20)
+        peak = int(np.abs(np.fft.rfft(signal)).argmax())
+        return {"seed": seed, "peak": peak, "pid": os.getpid()}
+
+
+class Tally(Node):
+    """Stateful: counts the items it saw and sums their peaks (one actor on ray: its state lives there)."""
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.seen = 0
+        self.total = 0
+
+    def process(self, item: dict[str, Any]) -> dict[str, Any]:
+        self.seen += 1
+        self.total += item["peak"]
+        return {**item, "seen": self.seen, "total": self.total}
+
+
+def chosen_transport(default: str = "inproc") -> str:
+    """The transport an example runs on: its first argument, else $REMOTEMEDIA_TRANSPORT, else ``default``.
 
     Also records this process as the caller, for :func:`where`.
     """
@@ -183,5 +213,5 @@ def chosen_transport() -> str:
     return (
         (sys.argv[1] if len(sys.argv) > 1 else "")
         or os.environ.get("REMOTEMEDIA_TRANSPORT", "")
-        or "inproc"
+        or default
     )

@@ -1,7 +1,8 @@
 // Runs every example as a user would — `node examples/x.mjs <transport>`, `remotemedia run examples/x.py -- <transport>`,
 // standalone `python examples/x.py <transport>` — as a child process, and checks its exit code and key printed lines.
 // Transports per example: all three where the transport changes what happens (instances pickled or not, the model
-// reloaded in a worker); inproc + ipc elsewhere; ipc/iceoryx only where a worker is the point (serialization, a crash).
+// reloaded in a worker); inproc + ipc elsewhere; ipc/iceoryx only where a worker is the point (serialization, a crash);
+// ray for the Ray example (each run starts a local Ray cluster of its own: several seconds).
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -39,6 +40,8 @@ interface Case {
   readonly example: string
   readonly runs: ReadonlyArray<readonly [Form, string]>
   readonly check: (out: string, form: Form, transport: string) => void
+  /** Longer than the default 30 s (a local Ray cluster starts in each run). */
+  readonly timeoutMs?: number
 }
 
 const all = (...forms: ReadonlyArray<Form>) => (ts: ReadonlyArray<string>) => forms.flatMap((f) => ts.map((t) => [f, t] as const))
@@ -143,6 +146,22 @@ const cases: ReadonlyArray<Case> = [
       const median = Number(/latency median ([\d.]+) ms/.exec(out)?.[1])
       expect(median).toBeLessThan(32)
     }
+  },
+  {
+    example: "10_ray_cluster",
+    runs: all("py", "mjs")(["ray"]),
+    timeoutMs: 120_000,
+    check: (out) => {
+      // two replicas of the stateless node, each a contiguous half; the stateful tally one actor, counting in order
+      const rows = [...out.matchAll(/^seed (\d) +peak +(\d+) +spectrum copy (\d) +tally seen=(\d) total=(\d+)$/gm)]
+      expect(rows.map((m) => [m[1], m[3], m[4]])).toEqual(
+        [1, 2, 3, 4, 5, 6, 7, 8].map((i) => [String(i), i <= 4 ? "1" : "2", String(i)])
+      )
+      expect(out).toMatch(/^seed 1 +peak 280971 +spectrum copy 1 +tally seen=1 total=280971$/m)
+      expect(out).toMatch(/^seed 8 +peak 514646 +spectrum copy 2 +tally seen=8 total=2078392$/m)
+      expect(out).toContain("processes that ran spectrum: 2")
+      expect(out).toContain("the caller's tally afterwards: seen=0 total=0")
+    }
   }
 ]
 
@@ -164,7 +183,7 @@ describe.concurrent("examples", () => {
         expect(r.code, r.err).toBe(0)
         expect(r.out).toContain(`transport: ${transport}`)
         c.check(r.out, form, transport)
-      })
+      }, c.timeoutMs)
     }
   }
 })

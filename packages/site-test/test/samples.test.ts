@@ -26,7 +26,8 @@ const transcripts: Record<string, string> = {
   "build.out.txt": "python-api.md",
   "cli-help.out.txt": "cli.md",
   "cli-run.out.txt": "cli.md",
-  "cli-validate.out.txt": "cli.md"
+  "cli-validate.out.txt": "cli.md",
+  "cluster.out.txt": "ray.md"
 }
 
 /** Code blocks of the guides that are not run, and why (each is marked as such in its guide). */
@@ -35,7 +36,8 @@ const notRun: ReadonlyArray<{ readonly guide: string; readonly sample: string; r
   { guide: "instances-vs-manifests.md", sample: "class Transcriber", reason: "illustrative: needs onnxruntime and a speech model file" },
   { guide: "transports.md", sample: "remotemedia.config.json / create({ pool, returnState })", reason: "fragments: `nodes` and `items` stand for the reader's own pipeline" },
   { guide: "errors.md", sample: "the TypeScript errors table", reason: "messages from a one-off errors.mjs, not (yet) kept as a sample" },
-  { guide: "performance.md", sample: "node bench/... --json docs/perf/*.json", reason: "the benchmark runs (minutes each) that produce the page's figures" }
+  { guide: "performance.md", sample: "node bench/... --json docs/perf/*.json", reason: "the benchmark runs (minutes each) that produce the page's figures" },
+  { guide: "ray.md", sample: "ray start / RAY_ADDRESS, a manifest's `ray` params, Ray.layer({ address })", reason: "a real cluster of several machines; fragments standing for the reader's own pipeline" }
 ]
 
 const mask = (s: string): string =>
@@ -44,6 +46,8 @@ const mask = (s: string): string =>
     .replace(/"(totalMs|p50|p99|mean|max|total)":[-\d.e+]+/g, '"$1":<ms>')
     .replace(/"created_at": "[^"]*"/g, '"created_at": "<time>"')
     .replace(/Python worker \d+/g, "Python worker <pid>")
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\t/g, "<time>\t") // Ray's own log lines (on the ray transport)
+    .replace(/\{ worker: \d+, /g, "{ worker: <pid>, ")
     .replace(/^\[\d\d:\d\d:\d\d\.\d+\] (\w+) \(#\d+\)/gm, "[<time>] $1 (#<n>)")
     .trimEnd()
 
@@ -82,9 +86,12 @@ const resolve = (command: string): string => {
   throw new Error(`no runner for the transcript command: ${command}`)
 }
 
-/** The caller's own transport selection does not apply: the samples run on their defaults. */
+/**
+ * The caller's own transport selection does not apply: the samples run on their defaults (the Ray sample on the
+ * local cluster its driver starts, with Ray's default token authentication).
+ */
 const env: NodeJS.ProcessEnv = { ...process.env, REMOTEMEDIA_CLI: cliBin }
-for (const name of ["REMOTEMEDIA_TRANSPORT", "REMOTEMEDIA_CONFIG"]) delete env[name]
+for (const name of ["REMOTEMEDIA_TRANSPORT", "REMOTEMEDIA_CONFIG", "RAY_ADDRESS", "RAY_AUTH_MODE"]) delete env[name]
 
 const run = (command: string) =>
   new Promise<{ code: number | null; out: string }>((resolvePromise, reject) => {
