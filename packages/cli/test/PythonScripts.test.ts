@@ -21,5 +21,6 @@ const standalone = (transport: string): PythonScriptMode => ({
   isolatesCrashes: false
 })
 
-for (const transport of ["inproc", "ipc", "iceoryx"]) pythonScriptSuite(inside(transport))
-for (const transport of ["inproc", "ipc"]) pythonScriptSuite(standalone(transport))
+// On ray, with no RAY_ADDRESS, each script's driver starts a local Ray cluster of its own (a few seconds) and stops it.
+for (const transport of ["inproc", "ipc", "iceoryx", "ray"]) pythonScriptSuite(inside(transport))
+for (const transport of ["inproc", "ipc", "ray"]) pythonScriptSuite(standalone(transport))

@@ -677,7 +677,7 @@ export const streamPipeline = <E = never>(
 ): Stream.Stream<RuntimeData, E | PipelineError> => {
   const input: Input<E> = items === undefined ? { _tag: "None" } : { _tag: "Stream", items }
   const run = Stream.unwrap(Effect.gen(function*() {
-    const pipelineValue = yield* toStderr(normalize(pipeline, { name: options.name }))
+    const pipelineValue = yield* normalize(pipeline, { name: options.name })
     const cleanupErrors: Array<NodeCleanupError> = []
     const collector = options.onMetrics ? new Collector(pipelineValue.name) : undefined
     const main = Stream.unwrap(Effect.map(
@@ -688,6 +688,6 @@ export const streamPipeline = <E = never>(
       main,
       Stream.fromEffectDrain(Effect.suspend(() => cleanupErrors.length > 0 ? Effect.fail(cleanupErrors[0]!) : Effect.void))
     ).pipe(Stream.ensuring(Effect.sync(() => collector && options.onMetrics?.(collector.summary()))))
-  }))
+  })).pipe(Stream.provideService(Logger.LogToStderr, true))
   return Stream.transformPull(run, (pull) => Effect.succeed(keepAlive(pull)))
 }

@@ -49,7 +49,11 @@ export interface RayOptions extends IpcOptions {
    * `ray` options ask for) before failing its load, in milliseconds. Default: the driver's (120 000).
    */
   readonly placementTimeoutMs?: number | undefined
-  /** The local cluster the driver starts when there is no address (ignored otherwise). */
+  /**
+   * The local cluster the driver starts when there is no address (ignored otherwise). It lives as long as its
+   * driver: by default (`pool: { size: 1 }`, unlike ipc) one driver is kept warm between runs, so a process's
+   * runs share one connection, and one local cluster.
+   */
   readonly local?: LocalClusterOptions | undefined
 }
 
@@ -126,7 +130,8 @@ export const make = (options: RayOptions = {}): Effect.Effect<Transport.Transpor
         resources: local?.resources ?? null
       }
     }
-    return yield* makeWorkerTransport("ray", ipcOptions, packageDir, {
+    // One warm driver by default: a run reuses its cluster connection (and the local cluster it started).
+    return yield* makeWorkerTransport("ray", { pool: { size: 1 }, ...ipcOptions }, packageDir, {
       prepare: rayProblem,
       workerArgs: ["--ray", JSON.stringify(driver)],
       defaultStartTimeoutMs: 120_000

@@ -101,6 +101,9 @@ class NodeActor:
         self._cursor: SourceCursor | None = None
         self._failure: Failure | None = None
         self._failed_seq: int | None = None
+        self._cancelled: set[int] = (
+            set()
+        )  # requests the driver gave up on (set from its own thread)
         self._info: dict[str, Any] = {}
         try:
             for module in recipe.get("allowed", []):
@@ -171,22 +174,29 @@ class NodeActor:
         if stopped or not items:
             return [], _meta(0, [], failure, times)
         first = base + sum(m["count"] for m in earlier)
+        flag = _Cancel(self._cancelled, seq)
         if timed:
-            outputs, error, ms = self._host.process_batch_timed(self._node, items, first)
+            outputs, error, ms = self._host.process_batch_timed(self._node, items, first, flag)
             assert times is not None
             times[self._node_id] = ms
         else:
-            outputs, error = self._host.process_batch(self._node, items, first)
+            outputs, error = self._host.process_batch(self._node, items, first, flag)
         if error is not None:
             self._failed_seq = seq
             failure = {"node_id": self._node_id, "phase": "process", "record": _plain(error)}
         return outputs, _meta(len(items), outputs, failure, times)
 
-    def pull(self, max_items: int, wait: float, timed: bool) -> tuple[list[Any], Meta]:
+    def cancel(self, seq: int) -> None:
+        """Stop request ``seq`` before its next item (runs beside :meth:`run`, on the actor's
+        ``control`` thread)."""
+        self._cancelled.add(seq)
+
+    def pull(self, seq: int, max_items: int, wait: float, timed: bool) -> tuple[list[Any], Meta]:
         """Up to ``max_items`` items of the source within ``wait`` seconds."""
         cursor = self._cursor
         assert cursor is not None, "not a source"
-        items, done, error = self._host.next_chunk(cursor, max_items, wait)
+        flag = _Cancel(self._cancelled, seq)
+        items, done, error = self._host.next_chunk(cursor, max_items, wait, flag)
         failure: Failure | None = None
         if error is not None:
             failure = {"node_id": self._node_id, "phase": "process", "record": _plain(error)}
@@ -220,6 +230,19 @@ class NodeActor:
             state = sink.getvalue()
         self._node = None
         return {"error": None, "state": state}
+
+
+class _Cancel:
+    """The cancel flag of one request: set once the driver cancelled it."""
+
+    __slots__ = ("_cancelled", "_seq")
+
+    def __init__(self, cancelled: set[int], seq: int) -> None:
+        self._cancelled = cancelled
+        self._seq = seq
+
+    def is_set(self) -> bool:
+        return self._seq in self._cancelled
 
 
 def _meta(

@@ -197,7 +197,10 @@ class RayDriver(Worker):
         self._restarts = int(settings.get("actor_restarts") or 0)
         self._placement_timeout = float(settings.get("placement_timeout_s") or 120.0)
         self._setup: Recipe = {"imports": list(imports), "allowed": list(allowed)}
-        self._actor_class = ray.remote(NodeActor)
+        # A threaded actor: its calls run in order on one thread; `cancel` has a thread of its own.
+        # (Ray's stubs leave this decorator form out: it is typed as Any here.)
+        remote: Any = ray.remote
+        self._actor_class = remote(concurrency_groups={"control": 1})(NodeActor)
         self._address = ray.get_runtime_context().gcs_address
         self._actors: dict[str, tuple[str, dict[str, Any]]] = {}  # actor id: node id, where
 
@@ -269,7 +272,9 @@ class RayDriver(Worker):
         options = placement.actor_options()
         return [
             self._actor_class.options(
-                **options, max_restarts=self._restarts, max_task_retries=self._restarts
+                **options,
+                max_restarts=self._restarts,
+                max_task_retries=self._restarts,
             ).remote(node_id, recipe)
             for _ in range(count)
         ]
@@ -390,9 +395,17 @@ class RayDriver(Worker):
             parts, metas = outs, new_metas
         return parts, metas, submitted
 
-    def _await(self, refs: list[Any], seq: int, node_id: str, deadline: float | None) -> None:
-        """Wait until ``refs`` are ready, looking for a ``cancel`` meanwhile; past ``deadline``
-        (an item time limit), report the timeout and exit as a worker does."""
+    def _await(
+        self,
+        refs: list[Any],
+        pools: Sequence[_Pool],
+        seq: int,
+        node_id: str,
+        deadline: float | None,
+    ) -> None:
+        """Wait until ``refs`` are ready, looking for a ``cancel`` meanwhile (which the actors of
+        ``pools`` then see before their next item); past ``deadline`` (an item time limit),
+        report the timeout and exit as a worker does."""
         ray = self._ray
         pending = refs
         while pending:
@@ -404,6 +417,9 @@ class RayDriver(Worker):
             try:
                 self._check(seq, node_id)
             except _Failure:
+                for pool in pools:
+                    for actor in pool.actors:
+                        actor.cancel.options(concurrency_group="control").remote(seq)
                 for ref in pending:
                     try:
                         ray.cancel(ref)
@@ -464,7 +480,8 @@ class RayDriver(Worker):
         """Wait for a flow; returns the outputs in order, the last part's meta, and the failure
         that ended the batch (a node's, or a crash's)."""
         ray = self._ray
-        self._await([*outs, *metas], seq, first_node, deadline)
+        pools = [pool for pool, _ in submitted]
+        self._await([*outs, *metas], pools, seq, first_node, deadline)
         for pool, refs in submitted:
             for ref in refs:
                 try:
@@ -558,8 +575,9 @@ class RayDriver(Worker):
         seq = msg["seq"]
         timed = bool(msg.get("timed"))
         pool: _Pool = source.node
-        out, meta = pool.pick().pull.options(num_returns=2).remote(max_items, wait, timed)
+        out, meta = pool.pick().pull.options(num_returns=2).remote(seq, max_items, wait, timed)
         outs, metas, submitted = self._flow(chain[1:], [out], [meta], seq, timed, None)
+        submitted.insert(0, (pool, [meta]))
         try:
             outputs, last, failure = self._collect(
                 outs, metas, submitted, seq, source.node_id, deadline
