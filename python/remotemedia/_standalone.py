@@ -7,7 +7,9 @@ control channel this process sends ``run`` requests and gets each run's
 its own serves worker protocol v1 (the worker server, reused) and runs the
 caller's own ``Node`` objects, registered for the run, as the exact objects —
 their state is the caller's afterwards. Manifest nodes run in the child, on the
-transport selected there.
+transport selected there. On ``ray`` (named by the call or REMOTEMEDIA_TRANSPORT)
+the caller's Nodes are shipped instead, pickled into the manifest, to run on the
+cluster as copies.
 
 One child per process, started on first use, reused, started again after it
 died, ended at interpreter exit; it ends by itself when this process dies (its
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import contextlib
 import fcntl
 import itertools
@@ -36,6 +39,7 @@ from .errors import RuntimeNotFoundError, WorkerCrashedError, js_failure
 from .node import Node
 from .pipeline import Pipeline
 from .runtime_host import RuntimeHost, describe_node
+from .serialization import serialize_node_for_ipc
 from .worker.codec import CodecError, decode, encode_parts
 from .worker.framing import FrameReader, FrameWriter, ProtocolError
 from .worker.main import serve, widen_pipe
@@ -52,6 +56,9 @@ _EXIT_GRACE: Final = 5.0
 
 _Settle: TypeAlias = Callable[["dict[str, Any] | BaseException"], None]
 """What receives a request's reply, or the failure that ended the channel first."""
+
+_SHIPPING_TRANSPORTS: Final = frozenset({"ray"})
+"""Transports whose Python nodes run on other machines: the caller's Nodes are shipped to them."""
 
 _WORKSPACE: Final = Path(__file__).resolve().parents[2]
 """The workspace this package was installed from (``python/`` lies inside it)."""
@@ -199,16 +206,48 @@ def _live(node: Node, registry: _Registry, run: _Run) -> dict[str, Any]:
     }
 
 
-def _pipeline(pipeline: Any, registry: _Registry, run: _Run) -> dict[str, Any]:
-    """The ``pipeline`` field of a ``run``: the caller's Nodes registered as live refs."""
-    if isinstance(pipeline, Node):
-        return {"nodes": [_live(pipeline, registry, run)], "name": None}
-    if isinstance(pipeline, Pipeline):
-        return {"nodes": [_live(n, registry, run) for n in pipeline], "name": pipeline.name}
-    if isinstance(pipeline, list):
-        nodes = [_live(n, registry, run) if isinstance(n, Node) else n for n in pipeline]
-        return {"nodes": nodes, "name": None}
-    return {"manifest": pipeline}
+def _shipped(node: Node, position: int) -> dict[str, Any]:
+    """A manifest node carrying ``node`` pickled (its cleanup() runs first, as for any shipping)."""
+    info = describe_node(node)
+    return {
+        "id": f"{info['name']}_{position}",
+        "instance": {
+            "format": "cloudpickle",
+            "data": base64.b64encode(serialize_node_for_ipc(node)).decode("ascii"),
+            "class_name": info["class_name"],
+        },
+    }
+
+
+def _pipeline(pipeline: Any, registry: _Registry, run: _Run, ship: bool) -> dict[str, Any]:
+    """The ``pipeline`` field of a ``run``: the caller's Nodes registered as live refs, or with
+    ``ship`` pickled into a manifest chain (they run where the transport puts them, as copies)."""
+    if not isinstance(pipeline, Node | Pipeline | list):
+        return {"manifest": pipeline}
+    nodes = [pipeline] if isinstance(pipeline, Node) else list(pipeline)
+    name = pipeline.name if isinstance(pipeline, Pipeline) else None
+    if not ship:
+        live = [_live(n, registry, run) if isinstance(n, Node) else n for n in nodes]
+        return {"nodes": live, "name": name}
+    entries = [
+        _shipped(n, i) if isinstance(n, Node) else {"id": f"{n.get('node_type')}_{i}", **n}
+        for i, n in enumerate(nodes)
+    ]
+    ids = [entry["id"] for entry in entries]
+    return {
+        "manifest": {
+            "version": "v1",
+            "metadata": {"name": name or "pipeline"},
+            "nodes": entries,
+            "connections": [{"from": a, "to": b} for a, b in itertools.pairwise(ids)],
+        }
+    }
+
+
+def _ships_instances(transport: str | None) -> bool:
+    """Whether the transport runs the caller's Nodes away from this process: on ``ray`` they
+    belong on the cluster, so they travel as pickles (like inside the runtime), not as refs."""
+    return (transport or os.environ.get("REMOTEMEDIA_TRANSPORT") or "") in _SHIPPING_TRANSPORTS
 
 
 # ---------------------------------------------------------------------------
@@ -492,7 +531,7 @@ class StandaloneRuntime:
         try:
             message = {
                 "op": "run",
-                "pipeline": _pipeline(pipeline, self._registry, run),
+                "pipeline": _pipeline(pipeline, self._registry, run, _ships_instances(transport)),
                 "inputs": inputs,
                 "transport": transport,
             }

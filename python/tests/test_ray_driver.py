@@ -466,3 +466,39 @@ def _listening(port: str) -> bool:
     return any(
         line.split()[3].endswith(f":{port}") for line in out.splitlines()[1:] if line.split()
     )
+
+
+class Ticks(Node):
+    """Sleeps ``seconds`` per item and logs each item it finished."""
+
+    def __init__(self, log: str = "", seconds: float = 0.2, **config: Any) -> None:
+        super().__init__(**config)
+        self.log = log
+        self.seconds = seconds
+
+    def process(self, data: Any) -> Any:
+        time.sleep(self.seconds)
+        with open(self.log, "a", encoding="utf-8") as f:
+            f.write(f"{data}\n")
+        return data
+
+
+def test_a_cancel_stops_the_actors_before_their_next_item(driver: Parent, tmp_path: Path) -> None:
+    log = tmp_path / "ticks.log"
+    assert _load(driver, 0, "ticks", "Ticks", log=str(log))["op"] == "loaded"
+    driver.seq += 1
+    target = driver.seq
+    driver.send(
+        {"op": "process", "seq": target, "slots": [0], "items": list(range(20)), "first_index": 0}
+    )
+    time.sleep(0.5)
+    driver.seq += 1
+    driver.send({"op": "cancel", "seq": driver.seq, "target": target})
+    stopped = driver.recv()
+    assert stopped["seq"] == target and stopped["phase"] == "cancelled"
+    assert driver.recv() == {"op": "ok", "seq": driver.seq}
+    began = time.monotonic()
+    assert driver.request("cleanup", slot=0)["op"] == "ok"
+    assert time.monotonic() - began < 1.0  # behind at most the item being processed, not the batch
+    assert len(log.read_text().splitlines()) <= 5
+    _shutdown(driver)

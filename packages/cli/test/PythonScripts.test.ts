@@ -16,9 +16,10 @@ const inside = (transport: string): PythonScriptMode => ({
 const standalone = (transport: string): PythonScriptMode => ({
   name: `python script.py, REMOTEMEDIA_TRANSPORT=${transport}`,
   command: (script, args) => ({ file: PYTHON, args: [script, ...args], env: { REMOTEMEDIA_TRANSPORT: transport, REMOTEMEDIA_CLI: BIN } }),
-  // The script's own nodes run in the script's process, served to the runtime child.
-  sharesObjects: true,
-  isolatesCrashes: false
+  // The script's own nodes run in the script's process, served to the runtime child; on ray they are shipped to the
+  // cluster as copies, as they are inside the runtime.
+  sharesObjects: transport !== "ray",
+  isolatesCrashes: transport === "ray"
 })
 
 // On ray, with no RAY_ADDRESS, each script's driver starts a local Ray cluster of its own (a few seconds) and stops it.

@@ -88,6 +88,9 @@ def connect(settings: RaySettings) -> dict[str, Any]:
     address = settings.get("address") or os.environ.get("RAY_ADDRESS") or None
     env_vars = {k: os.environ[k] for k in ("PYTHONPATH",) if os.environ.get(k)}
     common: dict[str, Any] = {
+        # Ray's own start-up chatter ("Connecting to...", "Started a local Ray instance") stays
+        # out of the caller's log; its warnings still reach it.
+        "logging_level": logging.WARNING,
         "namespace": settings.get("namespace"),
         "log_to_driver": True,
         "runtime_env": {"env_vars": env_vars} if env_vars else None,

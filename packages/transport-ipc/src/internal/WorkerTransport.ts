@@ -125,7 +125,10 @@ const levels = { DEBUG: "Debug", INFO: "Info", WARNING: "Warn", ERROR: "Error", 
 const stderrLogger = (context: Context.Context<never>, settings: IpcOptions, nodeIds: ReadonlyArray<string>) => {
   const run = Effect.runSyncWith(context)
   return (line: string, pid: number) => {
-    const prefix = /^(DEBUG|INFO|WARNING|ERROR|CRITICAL) /.exec(line)?.[1] as keyof typeof levels | undefined
+    // `LEVEL name: message` (the worker's own format), or Ray's `<date> <time>,<ms>\tLEVEL file:line -- message`.
+    const prefix = /^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\s+)?(DEBUG|INFO|WARNING|ERROR|CRITICAL) /.exec(line)?.[1] as
+      | keyof typeof levels
+      | undefined
     const level = prefix ? levels[prefix] : settings.stderrLogLevel ?? "Info"
     try {
       run(Effect.logWithLevel(level)(line).pipe(Effect.annotateLogs({ worker: pid, nodes: nodeIds.join("+") })))
