@@ -83,7 +83,7 @@ describe("RayTransport: nodes as actors", () => {
       const error = yield* Effect.flip(run([tally], [1]))
       assert.instanceOf(error, NodeInitializeError)
       assert.instanceOf(error.cause, PythonError)
-      const cause = error.cause as PythonError
+      const cause = error.cause
       assert.strictEqual(cause.pyType, "PlacementError")
       assert.include(cause.pyMessage, "node 'tally_0' (__main__.Tally) asks for 2 replicas")
       assert.include(cause.pyMessage, "declare it stateless")
@@ -113,7 +113,7 @@ describe("RayTransport: nodes as actors", () => {
       assert.instanceOf(error, NodeProcessError)
       assert.strictEqual(error.nodeId, "mortal_0")
       assert.instanceOf(error.cause, WorkerCrashed)
-      const crashed = error.cause as WorkerCrashed
+      const crashed = error.cause
       assert.match(crashed.actor ?? "", /^[0-9a-f]{32}$/)
       assert.match(crashed.host ?? "", /^\d+\.\d+\.\d+\.\d+$/)
       assert.isAbove(crashed.pid, 0)
