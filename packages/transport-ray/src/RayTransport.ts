@@ -33,7 +33,7 @@ import { Config, Effect, Layer, Schema } from "effect"
  */
 export interface RayOptions extends IpcOptions {
   /**
-   * The Ray cluster to connect to (e.g. `ray://head:10001`, or `host:6379` from the head's `ray start`).
+   * The Ray cluster to connect to: its head's GCS address, `host:6379` as `ray start --head` prints it (or `auto`).
    * Default: env `RAY_ADDRESS`; without it, the driver starts a local cluster of its own and stops it at exit.
    */
   readonly address?: string | undefined
