@@ -502,3 +502,10 @@ def test_a_cancel_stops_the_actors_before_their_next_item(driver: Parent, tmp_pa
     assert time.monotonic() - began < 1.0  # behind at most the item being processed, not the batch
     assert len(log.read_text().splitlines()) <= 5
     _shutdown(driver)
+
+
+def test_a_ray_client_address_is_refused_naming_what_to_give() -> None:
+    with pytest.raises(AssertionError) as failed:
+        _driver("ray://head:10001")
+    assert "cannot use the Ray Client address 'ray://head:10001'" in str(failed.value)
+    assert "host:6379" in str(failed.value)

@@ -95,6 +95,11 @@ def connect(settings: RaySettings) -> dict[str, Any]:
         "log_to_driver": True,
         "runtime_env": {"env_vars": env_vars} if env_vars else None,
     }
+    if address is not None and address.startswith("ray://"):
+        raise ConnectionError(
+            f"cannot use the Ray Client address {address!r}: the driver joins the cluster as a Ray "
+            "driver, so give the head's GCS address (host:6379, as `ray start --head` prints it)"
+        )
     if address is not None:
         _reachable(address)
     try:
