@@ -16,6 +16,7 @@ const runners = [
   ["inproc", "In process (`inproc`)", "`node bench/run.mjs --quick --json docs/perf/inproc.json`: beside node-calls-python calling the same Python code"],
   ["ipc", "Worker subprocesses (`ipc`)", "`node bench/ipc/run.mjs --quick --json docs/perf/ipc.json`: beside a raw length-prefixed stdio echo, pythonia and a bare Python start"],
   ["iceoryx", "Shared memory (`iceoryx`)", "`node bench/iceoryx/run.mjs --quick --json docs/perf/iceoryx.json`: beside `ipc` and the raw echo"],
+  ["ray", "Ray actors (`ray`)", "`node bench/ray/run.mjs --json docs/perf/ray.json`: beside a plain Python loop calling `process` (CPU-heavy node) and `ipc` (small items, cold start), on a local 2-CPU cluster"],
   ["python-api", "The Python API", "`node bench/python-api/run.mjs --quick --json docs/perf/python-api.json`: each way of calling beside a plain Python loop calling `process`"]
 ]
 
