@@ -326,7 +326,10 @@ class RayDriver(Worker):
         infeasible = self._infeasible(node_id, placement)
         if infeasible is not None:
             raise infeasible
-        actors = self._spawn(node_id, recipe, placement, 1)
+        # Declared stateless up front (its options, or an instance's class): every replica starts at
+        # once. Otherwise the first one says whether the node's class declares it, before any other.
+        at_once = placement.replicas if placement.stateless else 1
+        actors = self._spawn(node_id, recipe, placement, at_once)
         infos = self._ready(node_id, actors, placement)
         first = infos[0]
         if placement.replicas > 1:
@@ -351,9 +354,14 @@ class RayDriver(Worker):
                         "remotemedia.ray.placement",
                     ),
                 )
-            more = self._spawn(node_id, recipe, placement, placement.replicas - 1)
-            infos += self._ready(node_id, more, placement)
-            actors += more
+            if len(actors) < placement.replicas:
+                more = self._spawn(node_id, recipe, placement, placement.replicas - len(actors))
+                try:
+                    infos += self._ready(node_id, more, placement)
+                except _Failure:
+                    self._kill(actors)  # (`_ready` killed the others)
+                    raise
+                actors += more
         where = [{k: info[k] for k in ("actor", "host", "ray_node", "pid")} for info in infos]
         for spot in where:
             self._actors[spot["actor"]] = (node_id, spot)

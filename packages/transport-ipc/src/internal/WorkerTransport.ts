@@ -17,7 +17,7 @@ import {
   Transport,
   TransportUnavailable
 } from "@remotemedia/core"
-import { type Context, Effect, Option, Schema, Scope } from "effect"
+import { type Context, Effect, Logger, Option, Schema, Scope } from "effect"
 import type { IpcOptions } from "../IpcTransport.js"
 import * as LiveInstance from "./LiveInstance.js"
 import { type LoadedNode, type LoadRequest, Session } from "./Session.js"
@@ -131,7 +131,14 @@ const stderrLogger = (context: Context.Context<never>, settings: IpcOptions, nod
       | undefined
     const level = prefix ? levels[prefix] : settings.stderrLogLevel ?? "Info"
     try {
-      run(Effect.logWithLevel(level)(line).pipe(Effect.annotateLogs({ worker: pid, nodes: nodeIds.join("+") })))
+      run(
+        Effect.logWithLevel(level)(line).pipe(
+          Effect.annotateLogs({ worker: pid, nodes: nodeIds.join("+") }),
+          // A worker's lines are the SDK's diagnostics, also from an idle pooled worker between runs: never the
+          // caller's stdout.
+          Effect.provideService(Logger.LogToStderr, true)
+        )
+      )
     } catch {
       // logging must never break the channel
     }
