@@ -8,11 +8,16 @@ the TypeScript side does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -509,3 +514,58 @@ def test_a_ray_client_address_is_refused_naming_what_to_give() -> None:
         _driver("ray://head:10001")
     assert "cannot use the Ray Client address 'ray://head:10001'" in str(failed.value)
     assert "host:6379" in str(failed.value)
+
+
+def test_a_cluster_that_goes_away_fails_the_batch_clearly_and_the_driver_exits() -> None:
+    # A cluster of its own (`ray start --block` in a process group), killed whole mid-batch.
+    # Its temp dir is short: Ray's socket paths under it must stay below 108 characters.
+    port = _free_port()
+    temp = Path(tempfile.mkdtemp(prefix="rmgone-", dir="/tmp"))
+    head = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block"),
+            f"--port={port}",
+            *("--num-cpus=1", "--include-dashboard=false", "--disable-usage-stats"),
+            f"--temp-dir={temp}",
+        ],
+        env=dict(os.environ, RAY_AUTH_MODE="disabled"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        address_file = temp / "ray_current_cluster"
+        deadline = time.monotonic() + 60
+        while not (address_file.exists() and address_file.read_text().strip()):
+            assert time.monotonic() < deadline and head.poll() is None, "the cluster did not start"
+            time.sleep(0.2)
+        p = _driver(address_file.read_text().strip())
+        try:
+            nap = {"seconds": 5.0}
+            assert (
+                p.load(0, node_id="nap", node_type="test_worker:Nap", params=nap)["op"] == "loaded"
+            )
+            p.seq += 1
+            p.send({"op": "process", "seq": p.seq, "slots": [0], "items": [1], "first_index": 0})
+            time.sleep(1)
+            began = time.monotonic()
+            os.killpg(head.pid, signal.SIGKILL)
+            reply = p.recv()
+            assert reply["op"] == "error" and reply["phase"] == "crashed", reply
+            assert "does not answer within 3 s: it is gone or unreachable" in reply["message"]
+            assert p.wait(30) != 0  # Ray ends a driver whose cluster is gone: no hang
+            assert time.monotonic() - began < 30
+        finally:
+            p.close()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGKILL)
+        head.wait()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
