@@ -157,7 +157,7 @@ export const graphs = (test: Register, capabilities: Capabilities): void => {
         Stream.runForEach(Executor.streamPipeline(pipeline, input, { bufferSize: 4 }), (x) => Effect.sync(() => got.push(x as number)))
       )
       // Read until everything waits on the held branch (watchdogs on progress, not timing assertions).
-      yield* waitFor("the other branch's first output", () => got.length > 0, 30_000)
+      yield* waitFor("the other branch's first output", () => got.length > 0)
       let last = -1
       while (produced !== last) {
         last = produced

@@ -42,9 +42,11 @@ const pause = (ms: number) => Effect.promise(() => new Promise<void>((resolve) =
 
 /**
  * Polls `check` every 10 ms of real time (`it.effect` runs a TestClock) until
- * it holds, failing after `timeoutMs`: a watchdog, never a runtime assertion.
+ * it holds, failing after `timeoutMs`: a watchdog, never a runtime assertion
+ * (generous: a transport that starts a process per node under load, as ray
+ * does, can take seconds to get there).
  */
-export const waitFor = (what: string, check: () => boolean, timeoutMs = 5_000): Effect.Effect<void> =>
+export const waitFor = (what: string, check: () => boolean, timeoutMs = 30_000): Effect.Effect<void> =>
   Effect.gen(function*() {
     const deadline = Date.now() + timeoutMs
     while (!check()) {
