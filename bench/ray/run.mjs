@@ -7,20 +7,18 @@
 //   2. per-item cost of small items (16 B strings through PassThrough on a warm pooled worker, as bench/iceoryx's `stream`)
 //      on ray vs transport-ipc;
 //   3. cold start: making the transport and running one item through PassThrough, ray vs ipc.
-// The Ray cases connect to one local cluster this script starts (`ray start --head --block` in a process group of its
-// own, as packages/transport-ray/test/globalSetup.ts does) and stops by killing that group at the end, on error and on
-// SIGINT/SIGTERM: never `ray stop`, which would stop every Ray on the machine. Each measurement runs in its own process;
+// The Ray cases connect to one local cluster this script starts (transport-ray's LocalCluster: `ray start --head --block`
+// in a process group of its own) and stops at the end, on error and on SIGINT/SIGTERM: never `ray stop`, which would
+// stop every Ray on the machine. Each measurement runs in its own process;
 // the sides alternate (five times, once with --quick) and their medians are compared. Unpinned only (a 2-replica run needs both CPUs).
 // Usage: node bench/ray/run.mjs [--quick] [--hosts N] [--cores C] [--json <file>]   (after `npm run build`; --hosts and
 // --cores only shape the projection line, default 4 hosts of 2 cores)
-import { execFileSync, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
-import { tmpdir } from "node:os"
+import { execFileSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { fmt, median, writeJson } from "../stats.mjs"
 import { python } from "../ipc/cases/common.mjs"
+import { LocalCluster } from "@remotemedia/transport-ray"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const argOf = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback)
@@ -40,65 +38,13 @@ const env = { ...process.env, ...oneThread, PYTHONPATH: pythonPath, PYTHON_BIN: 
 
 // -- the cluster -------------------------------------------------------------------------------------------------------
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const signalGroup = (pid, signal) => {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
-// Short: Ray's Unix socket paths under it must stay below 108 characters.
-const tempDir = mkdtempSync(join(tmpdir(), "rmrayb-"))
-const log = join(tempDir, "ray-start.log")
-const head = spawn(python, [
-  "-m", "ray.scripts.scripts", "start", "--head", "--block", `--port=${await freePort()}`, "--num-cpus=2",
-  "--object-store-memory=536870912", "--include-dashboard=false", "--disable-usage-stats", `--temp-dir=${tempDir}`
-], {
-  detached: true,
-  stdio: ["ignore", openSync(log, "a"), openSync(log, "a")],
-  // Ray 2.60 turns token authentication on for `ray start`, which drivers connecting without the token cannot pass.
-  env: { ...env, RAY_AUTH_MODE: "disabled" }
-})
-let stopped = false
-/** Stops this cluster only: its head's process group (the processes it started share its fate). */
-const stopCluster = async () => {
-  if (stopped) return
-  stopped = true
-  signalGroup(head.pid, "SIGTERM")
-  const deadline = Date.now() + 20_000
-  while (head.exitCode === null && head.signalCode === null && Date.now() < deadline) await sleep(100)
-  await sleep(500)
-  signalGroup(head.pid, "SIGKILL") // whatever of the group outlived the head
-  rmSync(tempDir, { recursive: true, force: true })
-}
+const cluster = await LocalCluster.start({ python, numCpus: 2, env })
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, () => {
-    stopCluster().finally(() => process.exit(130))
+    cluster.stop().finally(() => process.exit(130))
   })
 }
-
-const ready = join(tempDir, "ray_current_cluster")
-const deadline = Date.now() + 150_000
-while (!existsSync(ready) || readFileSync(ready, "utf8").trim() === "") {
-  if (head.exitCode !== null || head.signalCode !== null || Date.now() > deadline) {
-    const output = readFileSync(log, "utf8")
-    await stopCluster()
-    throw new Error(`the Ray cluster did not start:\n${output}`)
-  }
-  await sleep(250)
-}
-const address = readFileSync(ready, "utf8").trim()
+const { address } = cluster
 console.log(`Ray cluster at ${address} (2 CPUs, this run's own; ${python})`)
 
 // -- measurements ------------------------------------------------------------------------------------------------------
@@ -191,5 +137,5 @@ try {
   )
   writeJson("ray", rows, { projection: { hosts, cores, replicas, oneReplicaRate: r1, efficiency, projected } })
 } finally {
-  await stopCluster()
+  await cluster.stop()
 }

@@ -37,7 +37,8 @@ const notRun: ReadonlyArray<{ readonly guide: string; readonly sample: string; r
   { guide: "transports.md", sample: "remotemedia.config.json / create({ pool, returnState })", reason: "fragments: `nodes` and `items` stand for the reader's own pipeline" },
   { guide: "errors.md", sample: "the TypeScript errors table", reason: "messages from a one-off errors.mjs, not (yet) kept as a sample" },
   { guide: "performance.md", sample: "node bench/... --json docs/perf/*.json", reason: "the benchmark runs (minutes each) that produce the page's figures" },
-  { guide: "ray.md", sample: "ray start / RAY_ADDRESS, a manifest's `ray` params, Ray.layer({ address })", reason: "a real cluster of several machines; fragments standing for the reader's own pipeline" }
+  { guide: "ray.md", sample: "ray start / RAY_ADDRESS, a manifest's `ray` params, Ray.layer({ address })", reason: "a real cluster of several machines; fragments standing for the reader's own pipeline" },
+  { guide: "ray.md", sample: "LocalCluster.start in a vitest global setup", reason: "a test setup fragment; transport-ray's own test/globalSetup.ts runs the same code" }
 ]
 
 const mask = (s: string): string =>

@@ -10,3 +10,4 @@ export * as RayTransport from "./RayTransport.js"
 
 export { CleanupTimeout, ItemTimeout, ProtocolError, WorkerCrashed, WorkerStartError } from "@remotemedia/transport-ipc"
 export { create, layer, layerConfig, type LocalClusterOptions, make, type RayOptions } from "./RayTransport.js"
+export * as LocalCluster from "./LocalCluster.js"
