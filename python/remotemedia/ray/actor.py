@@ -27,6 +27,7 @@ from .. import register_allowed_module, runtime_host
 from .._pickler import dump as pickle_dump
 from ..runtime_host import ErrorRecord, SourceCursor
 from ..serialization import unpickle_node_data
+from ..worker.server import _record
 
 __all__ = ["Failure", "Meta", "NodeActor", "Recipe"]
 
@@ -101,9 +102,8 @@ class NodeActor:
         self._cursor: SourceCursor | None = None
         self._failure: Failure | None = None
         self._failed_seq: int | None = None
-        self._cancelled: set[int] = (
-            set()
-        )  # requests the driver gave up on (set from its own thread)
+        # The requests the driver gave up on (added by `cancel`, on the actor's control thread).
+        self._cancelled: set[int] = set()
         self._info: dict[str, Any] = {}
         try:
             for module in recipe.get("allowed", []):
@@ -125,13 +125,7 @@ class NodeActor:
             return
         info = runtime_host.describe_node(node)
         if info["problem"] is not None:
-            record: ErrorRecord = {
-                "type": "TypeError",
-                "module": "builtins",
-                "message": info["problem"],
-                "traceback": "",
-                "index": None,
-            }
+            record = _record("TypeError", info["problem"])
             self._failure = {"node_id": node_id, "phase": "load", "record": record}
             return
         error = self._host.initialize(node)
@@ -145,8 +139,7 @@ class NodeActor:
             "name": info["name"],
             "class_name": info["class_name"],
             "is_source": info["is_source"],
-            "stateless": getattr(type(node), "stateless", False) is True
-            or getattr(node, "stateless", False) is True,
+            "stateless": getattr(node, "stateless", False) is True,
         }
 
     def ready(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ it from its recipe (unpickle + initialize) and retries the call first.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -40,7 +41,7 @@ from ..runtime_host import ErrorRecord
 from ..serialization import unpickle_node_data
 from ..worker.codec import Blobs
 from ..worker.framing import FrameReader, FrameWriter, ProtocolError
-from ..worker.server import EXIT_TIMEOUT, Worker, _Failure, _Slot
+from ..worker.server import EXIT_TIMEOUT, Worker, _Failure, _field, _Slot
 from .actor import Failure, Meta, NodeActor, Recipe
 from .placement import Placement, PlacementError, parse_placement
 
@@ -144,11 +145,10 @@ def _reachable(address: str) -> None:
 class _Pool:
     """The actors serving one node, fed in round robin, and what the node received so far."""
 
-    __slots__ = ("actors", "next", "received", "where")
+    __slots__ = ("actors", "next", "received")
 
-    def __init__(self, actors: list[Any], where: list[dict[str, Any]]) -> None:
+    def __init__(self, actors: list[Any]) -> None:
         self.actors = actors
-        self.where = where  # per actor: actor id, host, Ray node id, pid
         self.next = 0
         self.received = 0
 
@@ -216,7 +216,7 @@ class RayDriver(Worker):
 
     def _load_manifest(self, msg: dict[str, Any]) -> dict[str, Any]:
         slot, node_id = self._new_slot(msg)
-        node_type = self._text(msg, "node_type")
+        node_type = _field(msg, "node_type", str)
         params = dict(msg.get("params") or {})
         try:
             placement = parse_placement(node_id, params.pop("ray", None))
@@ -232,9 +232,7 @@ class RayDriver(Worker):
 
     def _load_instance(self, msg: dict[str, Any]) -> dict[str, Any]:
         slot, node_id = self._new_slot(msg)
-        data = msg.get("data")
-        if not isinstance(data, bytes):
-            raise ProtocolError("'load_instance' message lacks bytes field 'data'")
+        data = _field(msg, "data", bytes)
         try:
             # Only to read its Ray options: the actors unpickle their own copies.
             node = unpickle_node_data(data)
@@ -242,18 +240,11 @@ class RayDriver(Worker):
         except Exception as exc:
             raise _Failure("load", node_id, runtime_host.error_record(exc)) from exc
         if getattr(node, "stateless", False) is True and not placement.stateless:
-            placement = Placement(**{**placement.__dict__, "stateless": True})
+            placement = dataclasses.replace(placement, stateless=True)
         del node
         return self._start(
             slot, node_id, {**self._setup, "kind": "instance", "data": data}, placement
         )
-
-    @staticmethod
-    def _text(msg: dict[str, Any], name: str) -> str:
-        value = msg.get(name)
-        if not isinstance(value, str):
-            raise ProtocolError(f"{msg.get('op')!r} message lacks string field {name!r}")
-        return value
 
     def _infeasible(self, node_id: str, placement: Placement) -> _Failure | None:
         """The failure of a placement no node of the cluster could ever take, else None."""
@@ -366,7 +357,7 @@ class RayDriver(Worker):
         for spot in where:
             self._actors[spot["actor"]] = (node_id, spot)
         log.debug("node %r on %s", node_id, ", ".join(f"{w['host']} pid {w['pid']}" for w in where))
-        self._slots[slot] = _Slot(_Pool(actors, where), node_id, first["is_source"], None)
+        self._slots[slot] = _Slot(_Pool(actors), node_id, first["is_source"], None)
         return {
             "op": "loaded",
             "slot": slot,
@@ -549,10 +540,8 @@ class RayDriver(Worker):
 
     def _process(self, msg: dict[str, Any]) -> dict[str, Any]:
         chain = self._chain(msg)
-        items = msg.get("items")
-        first_index = msg.get("first_index")
-        if type(items) is not list or type(first_index) is not int:
-            raise ProtocolError("'process' needs a list 'items' and an integer 'first_index'")
+        items = _field(msg, "items", list)
+        first_index = _field(msg, "first_index", int)
         head = chain[0]
         if head.is_source:
             raise ProtocolError(f"slot of source node {head.node_id!r} takes no items: use 'pull'")
