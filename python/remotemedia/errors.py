@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 from collections.abc import Iterable
 from typing import Any
@@ -145,6 +146,21 @@ _TRANSPORT_FAILURES: dict[str, type[TransportError]] = {
 }
 
 
+def _with_str(cls: Any, message: str) -> BaseException:
+    """``cls`` made so that its ``str()`` is ``message`` (the original's): ``cls(message)``, or,
+    for a class whose ``str()`` is the repr of its argument (``KeyError``), from that repr read
+    back."""
+    exc: BaseException = cls(message)
+    if str(exc) == message:
+        return exc
+    try:
+        value = ast.literal_eval(message)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return exc
+    again: BaseException = cls(value)
+    return again if str(again) == message else exc
+
+
 def _original(python: dict[str, Any]) -> BaseException | None:
     """The exception a record describes, of its own type when that is importable and takes a message."""
     module, qualname = python.get("module") or "builtins", python.get("type") or ""
@@ -158,7 +174,7 @@ def _original(python: dict[str, Any]) -> BaseException | None:
         return None
     message = python.get("message", "")
     try:
-        exc = cls(message)
+        exc = _with_str(cls, message)
     except Exception:  # noqa: BLE001 - a constructor wanting other arguments
         # Still that class, with the message as str(): its own __init__ (and the fields it sets) is skipped.
         try:
